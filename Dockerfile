@@ -1,0 +1,18 @@
+# The Cunbo application image: the ASGI web server, the Celery worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext curl \
+    && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home --uid 1000 cunbo
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install --upgrade pip && pip install .
+# collectstatic needs settings that import cleanly; these build-time values are not used at run time.
+RUN SECRET_KEY=build-only PAYMENT_WEBHOOK_SECRET=build-only python manage.py collectstatic --noinput
+USER cunbo
+EXPOSE 8000
+CMD ["uvicorn", "marketplace.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--ws-per-message-deflate", "false", "--proxy-headers", "--forwarded-allow-ips", "*"]

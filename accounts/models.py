@@ -1,0 +1,73 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .validators import phone_validator
+
+
+class Role(models.TextChoices):
+    CONSUMER = "consumer", _("consumer")
+    MERCHANT = "merchant", _("merchant")
+    OPERATOR = "operator", _("operator")
+    ADMIN = "admin", _("admin")
+
+
+class CunboUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CONSUMER, db_index=True)
+    phone = models.CharField(_("phone"), max_length=11, blank=True, validators=[phone_validator])
+    county = models.ForeignKey(
+        "regions.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operators",
+        limit_choices_to={"level": "county"},
+        verbose_name=_("county"),
+        help_text=_("The county an operator works for."),
+    )
+    language = models.CharField(_("language"), max_length=10, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")])
+
+    objects = CunboUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="operator") | models.Q(county__isnull=False),
+                name="operator_has_county",
+            )
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.role == Role.OPERATOR and not self.county_id:
+            raise ValidationError({"county": _("An operator must belong to a county.")})
+
+    @property
+    def is_consumer(self) -> bool:
+        return self.role == Role.CONSUMER
+
+    @property
+    def is_merchant(self) -> bool:
+        return self.role == Role.MERCHANT
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Operators and admins: the people who vet and run the county."""
+        return self.is_operator or self.is_platform_admin

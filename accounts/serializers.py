@@ -1,0 +1,44 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from regions.models import Region
+
+from .models import Role, User
+from .validators import phone_validator
+
+
+class RegisterInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    role = serializers.ChoiceField(choices=[Role.CONSUMER, Role.MERCHANT], error_messages={
+        "invalid_choice": _("“{input}” is not a role you can register as; choose consumer or merchant."),
+    })
+    phone = serializers.CharField(max_length=11, required=False, allow_blank=True, validators=[phone_validator])
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class OperatorCreateInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True)
+    county = serializers.PrimaryKeyRelatedField(queryset=Region.objects.filter(level=Region.Level.COUNTY))
+    phone = serializers.CharField(max_length=11, required=False, allow_blank=True, validators=[phone_validator])
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
+class CountyBrief(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["id", "name", "code"]
+
+
+class UserOutput(serializers.ModelSerializer):
+    county = CountyBrief(read_only=True, allow_null=True)
+    shop = serializers.SerializerMethodField(help_text=_("The merchant's shop id, once it has applied."))
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "phone", "email", "county", "shop", "language", "date_joined"]
+
+    def get_shop(self, user) -> int | None:
+        merchant = getattr(user, "merchant", None) if user.role == Role.MERCHANT else None
+        return merchant.pk if merchant else None

@@ -1,0 +1,26 @@
+"""Login and registration throttles, counted in the shared (Redis) cache."""
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class LoginIPThrottle(SimpleRateThrottle):
+    scope = "login_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(SimpleRateThrottle):
+    """Stops guessing one account's password from many addresses."""
+
+    scope = "login_username"
+
+    def get_cache_key(self, request, view):
+        username = str(request.data.get("username", "")).strip().lower() if hasattr(request, "data") else ""
+        if not username:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": username[:150]}
+
+
+class RegisterIPThrottle(LoginIPThrottle):
+    scope = "register_ip"

@@ -1,0 +1,147 @@
+"""``Idempotency-Key`` for writes that create money-bearing objects.
+
+A retry with the same key and body returns the first response and creates
+nothing; the same key with another body answers 422; a request that arrives
+while the first is still running answers 409. The key row is claimed in its own
+committed transaction (so a concurrent duplicate sees it at once), and the
+response is stored in the same transaction as the business write, so the two
+can never disagree. A claim whose request died is taken over after
+``IDEMPOTENCY_IN_PROGRESS_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.response import Response
+
+from .errors import Conflict, DomainError
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    default_message = _("This Idempotency-Key was already used with a different request.")
+
+
+class IdempotencyKeyInProgress(Conflict):
+    code = "idempotency_key_in_progress"
+    default_message = _("A request with this Idempotency-Key is still being processed; retry shortly.")
+
+
+def request_fingerprint(request) -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0")
+    digest.update(request.path.encode())
+    digest.update(b"\0")
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _claim(*, user, key: str, scope: str, fingerprint: str) -> IdempotencyKey | Response:
+    """Claim ``key`` for this request, or return the stored first response."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(
+                user=user, key=key, scope=scope, fingerprint=fingerprint, locked_at=now
+            )
+    except IntegrityError:
+        pass
+    with transaction.atomic():
+        record = IdempotencyKey.objects.select_for_update().get(user=user, key=key)
+        if record.fingerprint != fingerprint or record.scope != scope:
+            raise IdempotencyKeyReused()
+        if record.state == IdempotencyKey.State.DONE:
+            response = Response(record.response_body, status=record.response_status)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        if now - record.locked_at < settings.IDEMPOTENCY_IN_PROGRESS_TIMEOUT:
+            raise IdempotencyKeyInProgress()
+        record.locked_at = now  # the first request died: take its claim over
+        record.save(update_fields=["locked_at"])
+        return record
+
+
+def idempotent(view_method):
+    """Decorate a DRF view method (``def post(self, request, ...)``)."""
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER, "").strip()
+        if not key or not request.user.is_authenticated:
+            return view_method(self, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise DomainError(_("Idempotency-Key is longer than 255 characters."), code="invalid_idempotency_key")
+        claimed = _claim(
+            user=request.user,
+            key=key,
+            scope=f"{request.method} {request.path}",
+            fingerprint=request_fingerprint(request),
+        )
+        if isinstance(claimed, Response):
+            return claimed
+        try:
+            with transaction.atomic():
+                response = view_method(self, request, *args, **kwargs)
+                if response.status_code >= 500:
+                    raise _Abandon(response)
+                body = DjangoJSONEncoder().encode(response.data)
+                claimed.state = IdempotencyKey.State.DONE
+                claimed.response_status = response.status_code
+                claimed.response_body = _json_loads(body)
+                claimed.save(update_fields=["state", "response_status", "response_body"])
+                return response
+        except _Abandon as abandon:
+            IdempotencyKey.objects.filter(pk=claimed.pk).delete()
+            return abandon.response
+        except DomainError as error:
+            # A refusal is an answer too: store it, so a retry gets the same one.
+            _store_error(claimed, error)
+            raise
+        except BaseException:
+            IdempotencyKey.objects.filter(pk=claimed.pk).delete()
+            raise
+
+    return wrapper
+
+
+class _Abandon(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def _json_loads(text: str):
+    import json
+
+    return json.loads(text)
+
+
+def _store_error(record: IdempotencyKey, error: DomainError) -> None:
+    from .errors import error_body
+
+    if error.status >= 500 or isinstance(error, (IdempotencyKeyInProgress, IdempotencyKeyReused)):
+        IdempotencyKey.objects.filter(pk=record.pk).delete()
+        return
+    body = _json_loads(DjangoJSONEncoder().encode(error_body(error.code, error.message, error.fields)))
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        state=IdempotencyKey.State.DONE, response_status=error.status, response_body=body
+    )
+
+
+def purge_expired_keys() -> int:
+    """Delete keys older than ``IDEMPOTENCY_KEY_TTL``; returns how many."""
+    cutoff = timezone.now() - settings.IDEMPOTENCY_KEY_TTL
+    deleted, _counts = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,3 @@
+"""Every WebSocket route of the product, gathered from the apps."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,65 @@
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Each test starts with an empty Redis database (cache, throttles, channel layer)."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def bearer(user) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an APIClient that sends a real JWT for ``user``."""
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            client.credentials(**bearer(user))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def county(db):
+    return factories.CountyFactory()
+
+
+@pytest.fixture
+def village(county):
+    return factories.VillageFactory(parent=factories.TownshipFactory(parent=county))
+
+
+@pytest.fixture
+def consumer(db):
+    return factories.ConsumerFactory()
+
+
+@pytest.fixture
+def merchant_user(db):
+    return factories.MerchantUserFactory()
+
+
+@pytest.fixture
+def operator(county):
+    return factories.OperatorFactory(county=county)
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.AdminFactory()
