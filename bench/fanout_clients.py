@@ -15,7 +15,7 @@ CLI (prints one line of JSON):
 API:
     run_fanout(url_for_watchers, url_for_sender, *, clients, rate, seconds,
                processes=2, connect_rate=500.0, server_pid=None, drain_timeout=5.0,
-               use_uvloop=True, open_timeout=10.0) -> dict
+               use_uvloop=True, open_timeout=10.0, client_impl="protocol") -> dict
 """
 from __future__ import annotations
 
@@ -83,63 +83,169 @@ def _connect(url: str, open_timeout: float):
 
 # ---------------------------------------------------------------- worker side
 def _worker(idx: int, n: int, url: str, conn_rate: float, open_timeout: float,
-            cmd_q, res_q, use_uvloop: bool) -> None:
+            cmd_q, res_q, use_uvloop: bool, client_impl: str = "protocol") -> None:
     raise_nofile()
-    _run_loop(_worker_main(idx, n, url, conn_rate, open_timeout, cmd_q, res_q), use_uvloop)
+    _run_loop(_worker_main(idx, n, url, conn_rate, open_timeout, cmd_q, res_q, client_impl),
+              use_uvloop)
     res_q.close()
     res_q.join_thread()
     os._exit(0)  # skip interpreter teardown of hundreds of sockets
 
 
-async def _worker_main(idx, n, url, conn_rate, open_timeout, cmd_q, res_q):
+class _Recorder:
+    """Per-process latency/seq accounting shared by all watcher connections."""
+
+    def __init__(self):
+        self.hist = [0] * _NBUCKETS
+        self.delivered = self.sum_us = self.max_us = self.reordered = self.closed = 0
+
+    def frame(self, m, last: int) -> int:
+        """Handle one text frame (str or bytes); returns the connection's new last seq."""
+        # Cheap pre-filter: only frames carrying a bench text are JSON-parsed.
+        if ('"bench ' if m.__class__ is str else b'"bench ') not in m:
+            return last
+        now = time.time_ns()
+        try:
+            d = json.loads(m)
+            if d.get("type") != "chat.message":
+                return last
+            parts = d["text"].split(" ")
+            if parts[0] != "bench":
+                return last
+            seq = int(parts[1])
+            us = (now - int(parts[2])) // 1000
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+            return last
+        self.delivered += 1
+        self.hist[_bucket(us)] += 1
+        self.sum_us += us
+        if us > self.max_us:
+            self.max_us = us
+        if seq <= last:
+            self.reordered += 1
+        return seq
+
+
+class _Watcher(asyncio.Protocol):
+    """Lean watcher: websockets' Sans-I/O ClientProtocol driven straight from an
+    asyncio.Protocol (no per-frame Future/Task wake-up, frames handled as bytes).
+    The handshake, ping->pong and close replies are done by websockets itself."""
+
+    def __init__(self, uri, rec: _Recorder, opened):
+        from websockets.client import ClientProtocol
+        self.p = ClientProtocol(uri, max_size=None)  # no extensions => no compression
+        self.rec = rec
+        self.opened = opened
+        self.last = -1
+        self.frag = None
+        self.t = None
+
+    def connection_made(self, transport):
+        self.t = transport
+        self.p.send_request(self.p.connect())
+        self._flush()
+
+    def _flush(self):
+        for chunk in self.p.data_to_send():
+            if chunk:
+                self.t.write(chunk)
+            elif self.t.can_write_eof():
+                self.t.write_eof()
+        if self.p.close_expected():
+            self.t.close()
+
+    def data_received(self, data):
+        p = self.p
+        p.receive_data(data)
+        for ev in p.events_received():
+            op = getattr(ev, "opcode", None)
+            if op is None:  # handshake Response
+                if not self.opened.done():
+                    if p.handshake_exc is not None:
+                        self.opened.set_exception(p.handshake_exc)
+                    else:
+                        self.opened.set_result(self)
+                continue
+            op = op.value
+            if op == 1:      # TEXT
+                if ev.fin:
+                    self.last = self.rec.frame(ev.data, self.last)
+                else:
+                    self.frag = [ev.data]
+            elif op == 0 and self.frag is not None:  # CONT
+                self.frag.append(ev.data)
+                if ev.fin:
+                    self.last = self.rec.frame(b"".join(self.frag), self.last)
+                    self.frag = None
+        self._flush()
+
+    def eof_received(self):
+        self.p.receive_eof()
+        return False
+
+    def connection_lost(self, exc):
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("closed during handshake"))
+        else:
+            self.rec.closed += 1
+
+    def close(self):
+        if self.t is not None and not self.t.is_closing():
+            try:
+                self.p.send_close(1000)
+                self._flush()
+            except Exception:
+                pass
+            self.t.close()
+
+
+async def _worker_main(idx, n, url, conn_rate, open_timeout, cmd_q, res_q, client_impl):
     loop = asyncio.get_running_loop()
-    hist = [0] * _NBUCKETS
-    st = {"delivered": 0, "max_us": 0, "sum_us": 0, "reordered": 0, "closed": 0}
+    rec = _Recorder()
+    st = rec
     conns: list = []
     errors: dict[str, int] = {}
-    time_ns = time.time_ns
-    loads = json.loads
-    bucket = _bucket
 
-    async def watch(ws):
+    async def watch(ws):  # client_impl == "asyncio"
         last = -1
         try:
             async for m in ws:
-                if '"bench ' not in m:          # cheap filter: stream.viewers etc.
-                    continue
-                now = time_ns()
-                try:
-                    d = loads(m)
-                    if d.get("type") != "chat.message":
-                        continue
-                    parts = d["text"].split(" ")
-                    if parts[0] != "bench":
-                        continue
-                    seq = int(parts[1])
-                    us = (now - int(parts[2])) // 1000
-                except (ValueError, KeyError, IndexError, AttributeError, TypeError):
-                    continue
-                st["delivered"] += 1
-                hist[bucket(us)] += 1
-                st["sum_us"] += us
-                if us > st["max_us"]:
-                    st["max_us"] = us
-                if seq <= last:
-                    st["reordered"] += 1
-                last = seq
+                last = rec.frame(m, last)
         except Exception:
             pass
-        st["closed"] += 1
+        rec.closed += 1
+
+    if client_impl == "protocol":
+        from websockets.uri import parse_uri
+        uri = parse_uri(url)
+        ssl_ctx = None
+        if uri.secure:
+            import ssl
+            ssl_ctx = ssl.create_default_context()
+
+        async def _open_proto():
+            opened = loop.create_future()
+            tr, _ = await loop.create_connection(lambda: _Watcher(uri, rec, opened), uri.host,
+                                                 uri.port, ssl=ssl_ctx)
+            try:
+                return await opened
+            except BaseException:
+                tr.abort()
+                raise
 
     async def open_one():
         try:
-            ws = await _connect(url, open_timeout)
+            if client_impl == "protocol":
+                w = await asyncio.wait_for(_open_proto(), open_timeout)
+            else:
+                w = await _connect(url, open_timeout)
         except Exception as e:  # failed handshake: count, never retry
             k = type(e).__name__
             errors[k] = errors.get(k, 0) + 1
             return
-        conns.append(ws)
-        loop.create_task(watch(ws))
+        conns.append(w)
+        if client_impl != "protocol":
+            loop.create_task(watch(w))
 
     t0 = loop.time()
     openers = []
@@ -161,7 +267,7 @@ async def _worker_main(idx, n, url, conn_rate, open_timeout, cmd_q, res_q):
             _, n_sent, drain_timeout = cmd
             expected = n_sent * connected
             deadline = time.monotonic() + drain_timeout
-            while st["delivered"] < expected and time.monotonic() < deadline:
+            while st.delivered < expected and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             break
         if cmd[0] == "stop":
@@ -171,16 +277,20 @@ async def _worker_main(idx, n, url, conn_rate, open_timeout, cmd_q, res_q):
     cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     res_q.put(("result", idx, {
         "connected": connected,
-        "delivered": st["delivered"],
-        "sum_us": st["sum_us"],
-        "max_us": st["max_us"],
-        "reordered": st["reordered"],
-        "closed": st["closed"],
-        "hist": {i: c for i, c in enumerate(hist) if c},
+        "delivered": rec.delivered,
+        "sum_us": rec.sum_us,
+        "max_us": rec.max_us,
+        "reordered": rec.reordered,
+        "closed": rec.closed,
+        "hist": {i: c for i, c in enumerate(rec.hist) if c},
         "cpu_s": cpu,
         "wall_s": wall,
     }))
-    if conns:
+    if client_impl == "protocol":
+        for w in conns:
+            w.close()
+        await asyncio.sleep(0.2)
+    elif conns:
         try:
             await asyncio.wait_for(asyncio.gather(*(ws.close() for ws in conns),
                                                   return_exceptions=True), 5)
@@ -246,7 +356,8 @@ async def _drive(url_for_sender, n_msgs, rate, server_pid, drain_timeout, open_t
 def run_fanout(url_for_watchers: str, url_for_sender: str, *, clients: int, rate: float,
                seconds: float, processes: int = 2, connect_rate: float = 500.0,
                server_pid: int | None = None, drain_timeout: float = 5.0,
-               use_uvloop: bool = True, open_timeout: float = 10.0) -> dict:
+               use_uvloop: bool = True, open_timeout: float = 10.0,
+               client_impl: str = "protocol") -> dict:
     """Run one fan-out measurement; see module docstring. Returns a flat dict."""
     nofile = raise_nofile()
     processes = max(1, min(processes, clients)) if clients > 0 else 1
@@ -257,7 +368,7 @@ def run_fanout(url_for_watchers: str, url_for_sender: str, *, clients: int, rate
     cmd_qs = [ctx.Queue() for _ in range(processes)]
     procs = [ctx.Process(target=_worker, daemon=True,
                          args=(i, shares[i], url_for_watchers, per_proc_rate, open_timeout,
-                               cmd_qs[i], res_q, use_uvloop))
+                               cmd_qs[i], res_q, use_uvloop, client_impl))
              for i in range(processes)]
     t_start = time.perf_counter()
     for p in procs:
@@ -322,6 +433,9 @@ def run_fanout(url_for_watchers: str, url_for_sender: str, *, clients: int, rate
         "mean_ms": ms(sum(r["sum_us"] for r in results) / delivered) if delivered else None,
         "reordered": sum(r["reordered"] for r in results),
         "closed_during_run": sum(r["closed"] for r in results),
+        "client_impl": client_impl,
+        "client_cpu_us_per_delivery": (round(sum(r["cpu_s"] for r in results) * 1e6 / delivered, 2)
+                                       if delivered else None),
         "client_cpu_pct": [round(100 * r["cpu_s"] / r["wall_s"], 1) if r["wall_s"] else None
                            for r in results],
         "server_pid": server_pid,
@@ -348,6 +462,8 @@ def main(argv=None) -> int:
     p.add_argument("--bare", action="store_true",
                    help="spawn bench/bare_broadcast.py on the --url host:port for this run")
     p.add_argument("--no-uvloop", action="store_true")
+    p.add_argument("--client-impl", choices=("protocol", "asyncio"), default="protocol",
+                   help="watchers: lean websockets Sans-I/O protocol (default) or websockets.asyncio.client")
     a = p.parse_args(argv)
 
     proc = None
@@ -362,7 +478,7 @@ def main(argv=None) -> int:
         res = run_fanout(a.url, a.sender_url or a.url, clients=a.clients, rate=a.rate,
                          seconds=a.seconds, processes=a.processes, connect_rate=a.connect_rate,
                          server_pid=server_pid, drain_timeout=a.drain_timeout,
-                         use_uvloop=not a.no_uvloop)
+                         use_uvloop=not a.no_uvloop, client_impl=a.client_impl)
     finally:
         if proc is not None:
             stop_server(proc)

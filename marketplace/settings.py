@@ -46,9 +46,11 @@ INSTALLED_APPS = [
     "regions",
     "accounts",
     "merchants",
+    "catalog",
     "livestream",
     "orders",
     "logistics",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -256,5 +258,21 @@ LOGGING = {
 }
 
 # --- Domain settings ---------------------------------------------------------------
+# Each app keeps its settings in its own block below, so changes stay apart.
+
+# core
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
+
+# merchants and catalog
+# (merchants/catalog settings go here)
+
+# livestream
+MEDIA_HOOK_SECRET = env("MEDIA_HOOK_SECRET", default="")
+# (livestream settings go here)
+
+# orders and payments
+# (orders settings go here)
+
+# logistics and notifications
+# (logistics settings go here)

@@ -7,7 +7,12 @@ api_patterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
     path("", include("regions.urls")),
+    path("", include("merchants.urls")),
+    path("", include("catalog.urls")),
+    path("", include("livestream.urls")),
+    path("", include("orders.urls")),
     path("", include("logistics.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

@@ -74,3 +74,80 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+# --- merchants and catalog -------------------------------------------------------
+from decimal import Decimal  # noqa: E402
+
+from catalog.models import Category, Product  # noqa: E402
+from merchants.models import Merchant  # noqa: E402
+
+
+class MerchantFactory(factory.django.DjangoModelFactory):
+    """An approved shop in a village (and so a county) of its own unless given one."""
+
+    class Meta:
+        model = Merchant
+
+    user = factory.SubFactory(MerchantUserFactory)
+    shop_name = factory.Sequence(lambda n: f"合作社{n}")
+    kind = Merchant.Kind.COOPERATIVE
+    village = factory.SubFactory(VillageFactory)
+    contact_phone = factory.Sequence(lambda n: f"137{n:08d}")
+    status = Merchant.Status.APPROVED
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = "蔬菜"
+    slug = "vegetables"
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A listed product of an approved merchant, grown in the merchant's village."""
+
+    class Meta:
+        model = Product
+
+    merchant = factory.SubFactory(MerchantFactory)
+    title = factory.Sequence(lambda n: f"寿光西红柿{n}")
+    category = factory.SubFactory(CategoryFactory)
+    price = Decimal("12.50")
+    unit = "斤"
+    stock = 100
+    origin = factory.LazyAttribute(lambda p: p.merchant.village)
+    status = Product.Status.LISTED
+
+
+# --- livestream ------------------------------------------------------------------
+import datetime  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+from livestream.models import Offer, Stream  # noqa: E402
+
+
+class StreamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stream
+
+    merchant = factory.SubFactory(MerchantFactory)
+    title = factory.Sequence(lambda n: f"田间直播{n}")
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=1))
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """A live offer; its units are assumed already set aside from the product's stock."""
+
+    class Meta:
+        model = Offer
+
+    stream = factory.SubFactory(StreamFactory, status=Stream.Status.LIVE)
+    product = factory.SubFactory(ProductFactory, merchant=factory.SelfAttribute("..stream.merchant"))
+    price = Decimal("9.90")
+    quantity = 50
+    remaining = factory.SelfAttribute("quantity")
+    ends_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(minutes=10))
