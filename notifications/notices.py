@@ -1,0 +1,7 @@
+"""The notification kinds this app itself sends."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .texts import register
+
+register("stream.live", _("%(shop)s is live now"), _("“%(title)s” has started. Tap to watch and buy."))
