@@ -31,17 +31,39 @@ def raise_nofile(target: int = 20000) -> int:
     return soft
 
 
-def proc_cpu_seconds(pid: int) -> float | None:
-    """CPU time (user+system, all threads) consumed so far by pid, or None if unreadable."""
+def _stat_fields(pid: int) -> list[str] | None:
     try:
         with open(f"/proc/{pid}/stat") as f:
             data = f.read()
     except OSError:
         return None
     # comm (field 2) may contain spaces/parens: split after the last ')'.
-    fields = data[data.rfind(")") + 2:].split()
-    # fields[0] is field 3 (state); utime=field 14, stime=field 15.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    # Result index 0 is field 3 (state); ppid=field 4 -> [1]; utime=14 -> [11]; stime=15 -> [12].
+    return data[data.rfind(")") + 2:].split()
+
+
+def proc_cpu_seconds(pid: int, include_descendants: bool = True) -> float | None:
+    """CPU time (user+system, all threads) consumed so far by pid, plus (by default) its
+    live descendant processes (e.g. uvicorn --workers N children). None if pid is gone."""
+    f = _stat_fields(pid)
+    if f is None:
+        return None
+    total = int(f[11]) + int(f[12])
+    if include_descendants:
+        children: dict[int, list[int]] = {}
+        stats: dict[int, list[str]] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                sf = _stat_fields(int(name))
+                if sf is not None:
+                    stats[int(name)] = sf
+                    children.setdefault(int(sf[1]), []).append(int(name))
+        todo = list(children.get(pid, ()))
+        while todo:
+            c = todo.pop()
+            total += int(stats[c][11]) + int(stats[c][12])
+            todo.extend(children.get(c, ()))
+    return total / CLK_TCK
 
 
 def wait_port(host: str, port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:

@@ -429,7 +429,7 @@ def run_fanout(url_for_watchers: str, url_for_sender: str, *, clients: int, rate
         "p50_ms": ms(_percentile(hist, delivered, 0.50)),
         "p90_ms": ms(_percentile(hist, delivered, 0.90)),
         "p99_ms": ms(_percentile(hist, delivered, 0.99)),
-        "max_ms": ms(max((r["max_us"] for r in results), default=None)),
+        "max_ms": ms(max((r["max_us"] for r in results), default=None)) if delivered else None,
         "mean_ms": ms(sum(r["sum_us"] for r in results) / delivered) if delivered else None,
         "reordered": sum(r["reordered"] for r in results),
         "closed_during_run": sum(r["closed"] for r in results),
