@@ -16,10 +16,11 @@ class LoginUsernameThrottle(SimpleRateThrottle):
     scope = "login_username"
 
     def get_cache_key(self, request, view):
-        username = str(request.data.get("username", "")).strip().lower() if hasattr(request, "data") else ""
-        if not username:
+        data = request.data
+        username = data.get("username") if isinstance(data, dict) else None
+        if not isinstance(username, str) or not username.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username[:150]}
+        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
 
 
 class RegisterIPThrottle(LoginIPThrottle):

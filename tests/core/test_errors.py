@@ -52,3 +52,11 @@ def test_error_messages_follow_accept_language(api_client):
 
 def test_bad_query_parameter_is_400(api_client):
     assert_envelope(api_client.get("/api/regions/?level=planet"), 400, "invalid")
+
+
+def test_oversized_body_is_413_before_it_is_read(api_client, settings):
+    settings.MAX_REQUEST_BYTES = 1000
+    response = api_client.post("/api/auth/register", {"username": "x" * 2000, "password": "p", "role": "consumer"},
+                               format="json")
+    assert_envelope(response, 413, "request_too_large")
+    assert api_client.post("/api/auth/register", {}, format="json").status_code == 400

@@ -1,0 +1,198 @@
+"""Start the real product for tests that need whole processes: ASGI servers, Celery workers.
+
+Each stack gets a database of its own (migrated, optionally seeded) on the test
+PostgreSQL server and a Redis database of its own, so it cannot disturb the
+suite's pytest-django database. Everything started is stopped at exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_dsn(dbname: str = "postgres") -> str:
+    db = settings.DATABASES["default"]
+    return f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']} dbname={dbname}"
+
+
+def _database_url(dbname: str) -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{dbname}"
+
+
+def _redis_url(index: int) -> str:
+    base = settings.REDIS_URL.rsplit("/", 1)[0]
+    return f"{base}/{index}"
+
+
+@dataclass
+class Stack:
+    """The environment of one running product, and the processes started in it."""
+
+    database: str
+    redis_db: int
+    extra_env: dict = field(default_factory=dict)
+    processes: list = field(default_factory=list)
+    logs: list = field(default_factory=list)
+
+    @property
+    def env(self) -> dict:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/root"),
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "stack-secret-" + "s" * 40,
+            "PAYMENT_WEBHOOK_SECRET": settings.PAYMENT_WEBHOOK_SECRET,
+            "MEDIA_HOOK_SECRET": "stack-media-hook-secret",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "DATABASE_URL": _database_url(self.database),
+            "REDIS_URL": _redis_url(self.redis_db),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(self.extra_env)
+        return env
+
+    def manage(self, *args: str, timeout: float = 300) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(Path("/tmp") / f"cunbo-stack-{self.database}-{name}.log", "w+")  # noqa: SIM115
+        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.processes.append(process)
+        self.logs.append(log)
+        return process
+
+    def start_server(self, *, port: int | None = None, workers: int = 1) -> str:
+        """Start uvicorn on ``port``; returns its base URL once /api/health/ answers."""
+        port = port or free_port()
+        process = self._spawn(f"web-{port}", [
+            str(VENV_BIN / "uvicorn"), "marketplace.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--ws-per-message-deflate", "false", "--log-level", "warning",
+        ])
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(base), timeout=60, what=f"server on {port}", process=process)
+        return base
+
+    def start_worker(self, *, name: str = "worker", concurrency: int = 2, queues: str | None = None) -> subprocess.Popen:
+        argv = [str(VENV_BIN / "celery"), "-A", "marketplace", "worker", "--loglevel=warning",
+                "--concurrency", str(concurrency), "-n", f"{name}-{self.database}@%h", "--without-gossip",
+                "--without-mingle", "--without-heartbeat"]
+        if queues:
+            argv += ["-Q", queues]
+        return self._spawn(name, argv)
+
+    def log_text(self) -> str:
+        text = []
+        for log in self.logs:
+            log.flush()
+            log.seek(0)
+            text.append(f"--- {log.name}\n{log.read()[-5000:]}")
+        return "\n".join(text)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop_process(process)
+        for log in self.logs:
+            log.close()
+
+
+def stop_process(process: subprocess.Popen, *, sig=signal.SIGTERM, timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/api/health/", timeout=2) as response:  # noqa: S310 - loopback only
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.1, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with {process.returncode}")
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def create_database(name: str) -> None:
+    with psycopg.connect(_server_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(_server_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def running_stack(name: str, *, redis_db: int, seed: bool = True, extra_env: dict | None = None):
+    """A migrated (and seeded) database named after the test database, and a Stack to start processes in."""
+    database = f"{settings.DATABASES['default']['NAME']}_{name}"
+    create_database(database)
+    stack = Stack(database=database, redis_db=redis_db, extra_env=extra_env or {})
+    _flush_redis(stack.env["REDIS_URL"])
+    try:
+        stack.manage("migrate", "--noinput")
+        if seed:
+            stack.manage("seed_demo")
+        yield stack
+    finally:
+        stack.stop()
+        _flush_redis(stack.env["REDIS_URL"])
+        drop_database(database)
+
+
+def _flush_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
