@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev system services serve worker beat migrate seed messages bench clean
+.PHONY: run test audit install install-dev system services serve worker beat migrate seed messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ services:
 
 test: install system services
 	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/audit.sh
+
+audit: install
+	bash scripts/audit.sh
 
 worker: install
 	$(VENV)/bin/celery -A marketplace worker --loglevel=info
