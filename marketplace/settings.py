@@ -102,6 +102,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX", default=20),
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         }
+        # With a pool, Django turns this into the pool's connection check: one cheap
+        # round trip per checkout replaces connections the server dropped (restart,
+        # failover, pg_terminate_backend) before a request sees them.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_POOL_CHECK", default=True)
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
