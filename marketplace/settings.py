@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "catalog",
     "livestream",
     "orders",
+    "payments",
     "logistics",
     "notifications",
 ]
@@ -278,8 +279,33 @@ IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
 MEDIA_HOOK_SECRET = env("MEDIA_HOOK_SECRET", default="")
 # (livestream settings go here)
 
-# orders and payments
-# (orders settings go here)
+# orders and payments (docs/orders-payments.md)
+from decimal import Decimal as _Decimal  # noqa: E402
+
+ORDERS_PAYMENT_WINDOW = timedelta(minutes=env.int("ORDERS_PAYMENT_WINDOW_MINUTES", default=15))
+ORDERS_MAX_LINES = 20
+ORDERS_MAX_LINE_QUANTITY = 99
+# Delivery fee per merchant order by how far the parcel travels (docs/orders-payments.md).
+ORDERS_DELIVERY_FEE_SAME_COUNTY = _Decimal("3.00")
+ORDERS_DELIVERY_FEE_SAME_PROVINCE = _Decimal("8.00")
+ORDERS_DELIVERY_FEE_OTHER_PROVINCE = _Decimal("12.00")
+ORDERS_FREE_DELIVERY_FROM = _Decimal("99.00")  # items total of one merchant order, same county only
+ORDERS_AUTO_CONFIRM_AFTER = timedelta(days=env.int("ORDERS_AUTO_CONFIRM_DAYS", default=7))
+ORDERS_DISPUTE_RESPONSE_WINDOW = timedelta(hours=env.int("ORDERS_DISPUTE_RESPONSE_HOURS", default=48))
+ORDERS_DISPUTE_MAX_PHOTOS = 6
+ORDERS_SWEEP_BATCH = 200
+# The hot-offer gate in Redis; PostgreSQL stays the truth and an unreachable Redis means the DB path.
+ORDERS_GATE_REDIS_URL = env("ORDERS_GATE_REDIS_URL", default=REDIS_URL)
+ORDERS_GATE_SOCKET_TIMEOUT = env.float("ORDERS_GATE_SOCKET_TIMEOUT", default=0.25)
+ORDERS_GATE_RETRY_AFTER = env.float("ORDERS_GATE_RETRY_AFTER", default=5.0)
+PAYMENT_PROVIDERS = {"sandbox": "payments.providers.sandbox.SandboxProvider"}
+PAYMENT_DEFAULT_PROVIDER = "sandbox"
+PAYMENT_WEBHOOK_TOLERANCE_S = 300
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {"task": "orders.expire_unpaid", "schedule": timedelta(seconds=30)}
+CELERY_BEAT_SCHEDULE["orders-auto-confirm"] = {"task": "orders.auto_confirm", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["orders-escalate-disputes"] = {"task": "orders.escalate_disputes",
+                                                    "schedule": timedelta(minutes=1)}
+CELERY_BEAT_SCHEDULE["payments-retry-refunds"] = {"task": "payments.retry_refunds", "schedule": timedelta(minutes=5)}
 
 # logistics and notifications
 # (logistics settings go here)

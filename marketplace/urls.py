@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("catalog.urls")),
     path("", include("livestream.urls")),
     path("", include("orders.urls")),
+    path("", include("payments.urls")),
     path("", include("logistics.urls")),
     path("", include("notifications.urls")),
 ]

@@ -108,3 +108,134 @@ class OrderEvent(StatusEvent):
 
 class MerchantOrderEvent(StatusEvent):
     merchant_order = models.ForeignKey(MerchantOrder, on_delete=models.CASCADE, related_name="events")
+
+
+class Cart(models.Model):
+    """A consumer's one cart. Prices shown are today's; what is charged is fixed at checkout."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+
+
+class CartItem(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    offer = models.ForeignKey("livestream.Offer", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name = _("cart item")
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product", "offer"], nulls_distinct=False, name="cart_item_once"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="cart_item_quantity_positive"),
+        ]
+
+
+class OfferPurchase(models.Model):
+    """Units of one offer a buyer holds in orders that are not cancelled: the per-buyer limit's counter.
+
+    Changed only by a conditional upsert (``INSERT … ON CONFLICT DO UPDATE … WHERE quantity + n <= limit``),
+    which serialises one buyer's concurrent checkouts on this one row.
+    """
+
+    offer = models.ForeignKey("livestream.Offer", on_delete=models.CASCADE, related_name="+")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "buyer"], name="offer_purchase_once"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="offer_purchase_not_negative"),
+        ]
+
+
+class Review(models.Model):
+    """One review per merchant order, after delivery."""
+
+    merchant_order = models.OneToOneField(MerchantOrder, on_delete=models.CASCADE, related_name="review")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="reviews")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    text = models.TextField(_("text"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
+        ]
+
+
+class Dispute(models.Model):
+    """A buyer's complaint about one merchant order, settled by the merchant or the county operator."""
+
+    class Reason(models.TextChoices):
+        NOT_RECEIVED = "not_received", _("not received")
+        DAMAGED = "damaged", _("damaged")
+        NOT_AS_DESCRIBED = "not_as_described", _("not as described")
+        QUALITY = "quality", _("quality")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("awaiting the merchant")
+        ACCEPTED = "accepted", _("accepted by the merchant")
+        CONTESTED = "contested", _("contested by the merchant")
+        ESCALATED = "escalated", _("with the county operator")
+        RESOLVED = "resolved", _("resolved by the county operator")
+
+    ACTIVE = (Status.OPEN, Status.CONTESTED, Status.ESCALATED)
+
+    merchant_order = models.ForeignKey(MerchantOrder, on_delete=models.CASCADE, related_name="disputes")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes")
+    # The merchant's county, denormalised: the operators who settle it.
+    county = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    requested_refund = models.DecimalField(_("requested refund"), max_digits=12, decimal_places=2)
+    text = models.TextField(_("text"), max_length=2000)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN,
+                              db_index=True)
+    merchant_response = models.TextField(_("merchant's answer"), blank=True, max_length=2000)
+    respond_by = models.DateTimeField(_("merchant answers by"))
+    # When the beat task hands it to the county: the response deadline, or at once once contested.
+    escalate_at = models.DateTimeField(_("escalates at"), db_index=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    decision = models.TextField(_("decision"), blank=True, max_length=2000)
+    refund_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant_order"], condition=models.Q(status__in=["open", "contested",
+                                                                                             "escalated"]),
+                                    name="one_active_dispute_per_merchant_order"),
+            models.CheckConstraint(condition=models.Q(requested_refund__gte=0), name="dispute_request_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+
+class DisputePhoto(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="disputes/%Y/%m/")
+
+    class Meta:
+        ordering = ["pk"]
+
+
+class DisputeEvent(StatusEvent):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="events")

@@ -1,0 +1,176 @@
+"""Disputes: opened by the buyer, answered by the merchant, escalated to and settled by the county.
+
+Timeline (docs/orders-payments.md): open → the merchant answers by ``respond_by``
+(``ORDERS_DISPUTE_RESPONSE_WINDOW``): *accept* refunds what was asked (capped by what is left to
+refund) and closes it; *contest* hands it to the county at once. Unanswered at ``respond_by``, the
+beat task escalates it. An operator of the merchant's county (or an admin) resolves an escalated
+dispute with a refund between 0 and what was paid minus earlier refunds.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.transitions import ensure_transition
+from notifications.services import notify
+
+from ..models import Dispute, DisputeEvent, DisputePhoto, MerchantOrder
+from ..status import merchant_order_transition
+from .lifecycle import merchant_order_refund, refundable_amount
+
+D = Dispute.Status
+MO = MerchantOrder.Status
+
+DISPUTE_TRANSITIONS = {
+    D.OPEN: {D.ACCEPTED, D.CONTESTED, D.ESCALATED},
+    D.CONTESTED: {D.ESCALATED},
+    D.ESCALATED: {D.RESOLVED},
+    D.ACCEPTED: set(),
+    D.RESOLVED: set(),
+}
+DISPUTABLE = {MO.PAID, MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
+FULLY_REFUNDABLE_FROM = {MO.PAID, MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
+
+
+def _transition(dispute: Dispute, to: str, *, actor=None, reason: str = "") -> None:
+    ensure_transition(DISPUTE_TRANSITIONS, dispute.status, to)
+    DisputeEvent.objects.create(dispute=dispute, actor=actor, from_status=dispute.status, to_status=to,
+                                reason=reason)
+    dispute.status = to
+
+
+def _params(dispute: Dispute, **extra) -> dict:
+    return {"dispute": dispute.pk, "merchant_order": dispute.merchant_order_id, **extra}
+
+
+def _refund(dispute: Dispute, mo: MerchantOrder, amount: Decimal, *, actor, reason: str) -> None:
+    """Refund through the provider; a merchant order refunded in full becomes ``refunded``."""
+    if amount <= 0:
+        return
+    merchant_order_refund(merchant_order=mo, amount=amount, reason=reason, actor=actor, dispute=dispute)
+    if mo.refunded_amount >= mo.total and mo.status in FULLY_REFUNDABLE_FROM:
+        merchant_order_transition(mo, MO.REFUNDED, actor=actor, reason=f"dispute #{dispute.pk}")
+        from .lifecycle import order_settle
+
+        order_settle(order=mo.order)
+
+
+@transaction.atomic
+def dispute_open(*, buyer, merchant_order_id: int, reason: str, requested_refund: Decimal, text: str,
+                 photos=()) -> Dispute:
+    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("merchant__user")
+          .filter(pk=merchant_order_id, order__buyer=buyer).first())
+    if mo is None:
+        raise NotFound(_("No such order."))
+    if mo.status not in DISPUTABLE:
+        raise Conflict(_("Only a paid order can be disputed."), code="not_disputable",
+                       fields={"status": [mo.status]})
+    if requested_refund > refundable_amount(mo):
+        raise ValidationFailed(fields={"requested_refund": [
+            _("At most %(amount)s can still be refunded.") % {"amount": refundable_amount(mo)}]})
+    if Dispute.objects.filter(merchant_order=mo, status__in=Dispute.ACTIVE).exists():
+        raise Conflict(_("A dispute on this order is already open."), code="dispute_already_open")
+    now = timezone.now()
+    respond_by = now + settings.ORDERS_DISPUTE_RESPONSE_WINDOW
+    dispute = Dispute.objects.create(merchant_order=mo, buyer=buyer, county_id=mo.merchant.county_id, reason=reason,
+                                     requested_refund=requested_refund, text=text, respond_by=respond_by,
+                                     escalate_at=respond_by)
+    for photo in photos:
+        DisputePhoto.objects.create(dispute=dispute, image=photo)
+    DisputeEvent.objects.create(dispute=dispute, actor=buyer, to_status=D.OPEN, reason=reason)
+    notify(user=mo.merchant.user, kind="dispute.opened",
+           params=_params(dispute, requested=str(requested_refund), reason=str(Dispute.Reason(reason).label),
+                          respond_by=timezone.localtime(respond_by).strftime("%Y-%m-%d %H:%M")))
+    return dispute
+
+
+def _locked_dispute(queryset, dispute_id: int) -> Dispute:
+    dispute = (queryset.select_for_update(of=("self",)).select_related("buyer", "merchant_order__merchant__user")
+               .filter(pk=dispute_id).first())
+    if dispute is None:
+        raise NotFound(_("No such dispute."))
+    return dispute
+
+
+def _locked_merchant_order(dispute: Dispute) -> MerchantOrder:
+    return (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order__buyer", "merchant")
+            .get(pk=dispute.merchant_order_id))
+
+
+@transaction.atomic
+def dispute_respond(*, merchant_user, dispute_id: int, accept: bool, text: str = "") -> Dispute:
+    """The merchant accepts (refund issued now) or contests (to the county at once)."""
+    dispute = _locked_dispute(Dispute.objects.filter(merchant_order__merchant__user=merchant_user), dispute_id)
+    if dispute.status == D.OPEN and timezone.now() > dispute.respond_by:
+        raise Conflict(_("The time to answer this dispute has passed; the county will decide."),
+                       code="response_window_closed")
+    dispute.merchant_response = text
+    if accept:
+        _transition(dispute, D.ACCEPTED, actor=merchant_user, reason=text)
+        mo = _locked_merchant_order(dispute)
+        amount = min(dispute.requested_refund, refundable_amount(mo))
+        _refund(dispute, mo, amount, actor=merchant_user, reason=_("dispute accepted by the shop"))
+        dispute.refund_amount, dispute.resolved_at = amount, timezone.now()
+        notify(user=dispute.buyer, kind="dispute.accepted", params=_params(dispute, amount=str(amount)))
+    else:
+        _transition(dispute, D.CONTESTED, actor=merchant_user, reason=text)
+        dispute.escalate_at = timezone.now()
+        notify(user=dispute.buyer, kind="dispute.contested", params=_params(dispute))
+    dispute.save()
+    return dispute
+
+
+@transaction.atomic
+def dispute_escalate(*, dispute_id: int) -> bool:
+    """Hand a due dispute (unanswered past its deadline, or contested) to the county's operators."""
+    dispute = (Dispute.objects.select_for_update(of=("self",)).select_related("buyer", "merchant_order__merchant__user")
+               .filter(pk=dispute_id).first())
+    if dispute is None or dispute.status not in (D.OPEN, D.CONTESTED) or dispute.escalate_at > timezone.now():
+        return False
+    why = "no answer from the shop in time" if dispute.status == D.OPEN else "contested by the shop"
+    _transition(dispute, D.ESCALATED, reason=why)
+    dispute.escalated_at = timezone.now()
+    dispute.save(update_fields=["status", "escalated_at"])
+    merchant = dispute.merchant_order.merchant
+    notify(user=dispute.buyer, kind="dispute.escalated", params=_params(dispute))
+    notify(user=merchant.user, kind="dispute.escalated", params=_params(dispute))
+    for operator in User.objects.filter(role=Role.OPERATOR, county_id=dispute.county_id, is_active=True):
+        notify(user=operator, kind="dispute.escalated.operator",
+               params=_params(dispute, shop=merchant.shop_name, requested=str(dispute.requested_refund)))
+    return True
+
+
+def disputes_escalate_due(*, limit: int | None = None) -> int:
+    ids = list(Dispute.objects.filter(status__in=(D.OPEN, D.CONTESTED), escalate_at__lte=timezone.now())
+               .order_by("escalate_at").values_list("pk", flat=True)[:limit or settings.ORDERS_SWEEP_BATCH])
+    return sum(1 for pk in ids if dispute_escalate(dispute_id=pk))
+
+
+@transaction.atomic
+def dispute_resolve(*, staff_user, dispute_id: int, refund_amount: Decimal, decision: str) -> Dispute:
+    """An operator of the merchant's county (or an admin) decides an escalated dispute."""
+    queryset = Dispute.objects.all()
+    if not staff_user.is_platform_admin:
+        queryset = queryset.filter(county_id=staff_user.county_id)
+    dispute = _locked_dispute(queryset, dispute_id)
+    _transition(dispute, D.RESOLVED, actor=staff_user, reason=decision)
+    mo = _locked_merchant_order(dispute)
+    if refund_amount < 0 or refund_amount > refundable_amount(mo):
+        raise ValidationFailed(fields={"refund_amount": [
+            _("Between 0 and %(amount)s (paid minus earlier refunds).") % {"amount": refundable_amount(mo)}]})
+    _refund(dispute, mo, refund_amount, actor=staff_user, reason=_("county decision on dispute #%(id)s")
+            % {"id": dispute.pk})
+    dispute.refund_amount, dispute.decision = refund_amount, decision
+    dispute.resolved_at, dispute.resolved_by = timezone.now(), staff_user
+    dispute.save()
+    params = _params(dispute, amount=str(refund_amount), decision=decision)
+    notify(user=dispute.buyer, kind="dispute.resolved", params=params)
+    notify(user=dispute.merchant_order.merchant.user, kind="dispute.resolved", params=params)
+    return dispute

@@ -1,0 +1,183 @@
+"""Payments: opening a charge, the provider's signed notices, refunds through the same provider."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from orders.models import Order
+from orders.services.errors import PaymentWindowClosed
+
+from .models import Payment, Refund, WebhookEvent
+from .providers import UnknownProvider, get_provider
+
+logger = logging.getLogger(__name__)
+
+REFUND_MAX_ATTEMPTS = 8
+
+
+class UnknownPayment(DomainError):
+    code = "unknown_payment"
+    default_message = gettext_lazy("No such payment for this provider.")
+
+
+class AmountMismatch(DomainError):
+    code = "amount_mismatch"
+    default_message = gettext_lazy("The notice's amount or currency does not match the payment; it was flagged.")
+
+
+def _provider(name: str):
+    try:
+        return get_provider(name)
+    except UnknownProvider:
+        raise ValidationFailed(_("Unknown payment provider."), code="unknown_provider",
+                               fields={"provider": [_("Unknown payment provider.")]})
+
+
+def payment_create(*, buyer, order_id: int, provider_name: str | None = None) -> Payment:
+    """Open a payment for the buyer's pending order (or return the open one for the same provider)."""
+    provider_name = provider_name or settings.PAYMENT_DEFAULT_PROVIDER
+    provider = _provider(provider_name)
+    order = Order.objects.filter(pk=order_id, buyer=buyer).first()
+    if order is None:
+        raise NotFound(_("No such order."))
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise Conflict(_("Only an order pending payment can be paid."), code="order_not_payable",
+                       fields={"status": [order.status]})
+    if order.payment_deadline <= timezone.now():
+        raise PaymentWindowClosed()
+    existing = Payment.objects.filter(order=order, provider=provider_name, status=Payment.Status.PENDING,
+                                      amount=order.total).first()
+    if existing is not None:
+        return existing
+    payment = Payment.objects.create(order=order, provider=provider_name, amount=order.total, currency="CNY")
+    charge = provider.create_charge(payment=payment)  # no row lock is held here
+    payment.provider_reference, payment.client_params = charge.reference, charge.client_params
+    payment.save(update_fields=["provider_reference", "client_params"])
+    return payment
+
+
+def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
+    """Process one signed provider notice; returns its outcome.
+
+    400 (nothing changed) for a bad or stale signature, a malformed body, an unknown payment;
+    400 with the payment flagged for an amount/currency mismatch; a repeated event id returns
+    "duplicate" and changes nothing. Late payments: see docs/orders-payments.md."""
+    try:
+        provider = get_provider(provider_name)
+    except UnknownProvider:
+        raise NotFound(_("Unknown payment provider."))
+    notice = provider.parse_webhook(headers=headers, body=body)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = WebhookEvent.objects.create(provider=provider_name, event_id=notice.event_id,
+                                                    type=notice.type, payload=notice.raw)
+        except IntegrityError:
+            return "duplicate"
+        order_id = (Payment.objects.filter(pk=notice.payment_id, provider=provider_name)
+                    .values_list("order_id", flat=True).first())
+        if order_id is None:
+            raise UnknownPayment()
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)  # lock order: order, then payment
+        payment = Payment.objects.select_for_update().get(pk=notice.payment_id)
+        event.payment = payment
+        event.outcome = _apply(provider=provider, order=order, payment=payment, notice=notice)
+        event.save(update_fields=["payment", "outcome"])
+    if event.outcome == "flagged":
+        raise AmountMismatch()
+    return event.outcome
+
+
+def _apply(*, provider, order: Order, payment: Payment, notice) -> str:
+    from orders.services.lifecycle import order_mark_paid
+
+    if notice.amount != payment.amount or notice.currency != payment.currency:
+        if payment.status in (Payment.Status.PENDING, Payment.Status.FAILED):
+            payment.status = Payment.Status.FLAGGED
+            payment.flag_reason = (f"notice {notice.event_id}: {notice.amount} {notice.currency} "
+                                   f"≠ {payment.amount} {payment.currency}")
+            payment.save(update_fields=["status", "flag_reason"])
+        return "flagged"
+    if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED, Payment.Status.FLAGGED):
+        return "ignored"
+    if notice.type == "payment.failed":
+        payment.status = Payment.Status.FAILED
+        payment.save(update_fields=["status"])
+        return "failed"
+    payment.status, payment.succeeded_at = Payment.Status.SUCCEEDED, timezone.now()
+    if order.status == Order.Status.PENDING_PAYMENT:
+        # Even past the deadline: the sweep has not cancelled it, so its units are still held.
+        payment.save(update_fields=["status", "succeeded_at"])
+        order_mark_paid(order=order)
+        return "paid"
+    # Cancelled meanwhile (units already back on sale) or paid twice: all of it goes back.
+    payment.status = Payment.Status.REFUNDED
+    payment.save(update_fields=["status", "succeeded_at"])
+    refund_create(payment=payment, merchant_order=None, amount=payment.amount,
+                  reason=_("paid after the order was closed"))
+    return "refunded_late"
+
+
+def refund_create(*, payment: Payment, merchant_order=None, amount, reason: str, dispute=None) -> Refund:
+    """A refund row now; the provider is called after commit (never while rows are locked)."""
+    refund = Refund.objects.create(payment=payment, merchant_order=merchant_order, dispute=dispute, amount=amount,
+                                   reason=reason[:200])
+    transaction.on_commit(lambda: _queue_refund(refund.pk))
+    return refund
+
+
+def _queue_refund(refund_id: int) -> None:
+    from .tasks import refund_submit_task
+
+    try:
+        refund_submit_task.delay(refund_id)
+    except Exception:  # noqa: BLE001 - the beat retry picks it up
+        logger.exception("could not queue refund %s; the retry sweep will send it", refund_id)
+
+
+def refund_submit(*, refund_id: int) -> Refund:
+    """Send a pending refund to the provider (idempotent per refund id at the provider)."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        refund.attempts += 1
+        refund.save(update_fields=["attempts"])
+    try:
+        result = get_provider(refund.payment.provider).refund(payment=refund.payment, amount=refund.amount,
+                                                               refund_id=refund.pk)
+        error = "" if result.succeeded else (result.error or "refused")
+    except Exception as exc:  # noqa: BLE001 - a provider failure is recorded and retried
+        result, error = None, f"{exc.__class__.__name__}: {exc}"
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        if not error:
+            refund.status, refund.provider_reference, refund.completed_at = (
+                Refund.Status.SUCCEEDED, result.reference, timezone.now())
+        else:
+            refund.last_error = error
+            if refund.attempts >= REFUND_MAX_ATTEMPTS:
+                refund.status = Refund.Status.FAILED
+                logger.error("refund %s failed for good: %s", refund.pk, error)
+        refund.save()
+    return refund
+
+
+def refunds_retry(*, limit: int = 100) -> int:
+    """The beat task: send again the refunds still pending a minute after they were made."""
+    cutoff = timezone.now() - timedelta(minutes=1)
+    ids = list(Refund.objects.filter(status=Refund.Status.PENDING, created_at__lte=cutoff)
+               .order_by("created_at").values_list("pk", flat=True)[:limit])
+    for refund_id in ids:
+        refund_submit(refund_id=refund_id)
+    return len(ids)

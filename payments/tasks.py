@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from .services import refund_submit, refunds_retry
+
+
+@shared_task(name="payments.refund_submit", acks_late=True)
+def refund_submit_task(refund_id: int) -> str:
+    return refund_submit(refund_id=refund_id).status
+
+
+@shared_task(name="payments.retry_refunds")
+def retry_refunds() -> int:
+    return refunds_retry()
