@@ -107,6 +107,7 @@ class OrderListCreateApi(generics.ListAPIView):
     @extend_schema(request=CheckoutInput, responses={201: OrderOutput}, parameters=[IDEMPOTENCY_PARAM],
                    summary="Checkout: reserve stock and create the order (status pending_payment)")
     def post(self, request):
+        request.body  # noqa: B018 - keep the raw body readable for the Idempotency-Key fingerprint
         data = CheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data.get("items") or []
@@ -129,7 +130,7 @@ class OrderListCreateApi(generics.ListAPIView):
             address=services.AddressInput(village_id=address["village"], detail=address["detail"],
                                           recipient=address["recipient"], phone=address["phone"]),
             stream_id=data.get("stream"), from_cart=data["from_cart"])
-        return Response(_order_output(request, order.pk), status=status.HTTP_201_CREATED)
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 
 class OrderDetailApi(APIView):

@@ -118,7 +118,7 @@ def _take_offer_units(*, offer_id: int, quantity: int, now) -> int | None:
 
 def _load(lines: list[LineInput], address: AddressInput, stream_id: int | None):
     village = (Region.objects.filter(pk=address.village_id, level=Region.Level.VILLAGE)
-               .values("pk", "county_id", "province").first())
+               .values("pk", "name", "county_id", "county__province").first())
     if village is None:
         raise ValidationFailed(fields={"address": {"village": [_("No such village.")]}})
     products = {p.pk: p for p in Product.objects.select_related("merchant__county")
@@ -162,7 +162,7 @@ def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream
     for line in lines:
         by_merchant[products[line.product_id].merchant_id].append(line)
 
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         # Per-buyer counters first (rows of this buyer only), in offer order.
         for line in sorted((ln for ln in lines if ln.offer_id), key=lambda ln: ln.offer_id):
             offer = offers[line.offer_id]
@@ -187,7 +187,7 @@ def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream
                                       line_total=(price * line.quantity).quantize(TWO), claims=list(product.claims)))
             items_total = sum((r.line_total for r in rows), Decimal("0.00"))
             fee = delivery_fee(merchant_county_id=merchant.county_id, merchant_province=merchant.county.province,
-                               to_county_id=village["county_id"], to_province=village["province"],
+                               to_county_id=village["county_id"], to_province=village["county__province"],
                                items_total=items_total)
             merchant_orders.append(MerchantOrder(merchant=merchant, items_total=items_total, delivery_fee=fee,
                                                  total=items_total + fee))
@@ -223,7 +223,17 @@ def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream
             left_after[line.offer_id] = left
 
     _publish_sale(order=order, buyer=buyer, lines=lines, offers=offers, left_after=left_after)
+    _prime_for_output(order, merchant_orders, line_rows, village)
     return order
+
+
+def _prime_for_output(order, merchant_orders, line_rows, village) -> None:
+    """Fill the relation caches with what was just written, so rendering the new order reads
+    nothing more while the offer's row lock is still held (until COMMIT)."""
+    order.village = Region(pk=village["pk"], name=village["name"], county_id=village["county_id"])
+    order._prefetched_objects_cache = {"merchant_orders": merchant_orders, "payments": []}
+    for mo, rows in zip(merchant_orders, line_rows):
+        mo._prefetched_objects_cache = {"lines": rows}
 
 
 def _publish_sale(*, order, buyer, lines, offers, left_after) -> None:
