@@ -1,0 +1,158 @@
+"""The Redis offer gate (and its fallback), and what the live room hears after a sale."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from livestream.events import stream_group
+from orders import gate
+from orders.models import Order
+from tests import factories
+from tests.orders.conftest import checkout_body
+
+URL = "/api/orders/"
+
+
+def _body(address, offer, quantity=1):
+    return checkout_body(address, {"product": offer.product_id, "quantity": quantity, "offer": offer.pk})
+
+
+@pytest.mark.django_db
+def test_gate_refuses_a_sold_out_offer_without_touching_the_database(client_for, consumer, address,
+                                                                    django_assert_num_queries):
+    offer = factories.OfferFactory(quantity=1)
+    assert client_for(consumer).post(URL, _body(address, offer), format="json").status_code == 201
+    late = client_for(factories.ConsumerFactory())
+    with django_assert_num_queries(0):
+        response = late.post(URL, _body(address, offer), format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "sold_out"
+
+
+@pytest.mark.django_db
+def test_gate_refuses_a_buyer_over_the_limit_without_the_database(client_for, consumer, address,
+                                                                 django_assert_num_queries):
+    offer = factories.OfferFactory(quantity=10, per_buyer_limit=2)
+    client = client_for(consumer)
+    assert client.post(URL, _body(address, offer, 2), format="json").status_code == 201
+    with django_assert_num_queries(0):
+        response = client.post(URL, _body(address, offer), format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "over_buyer_limit"
+
+
+@pytest.mark.django_db
+def test_gate_is_loaded_lazily_and_reloaded_on_a_mismatch(client_for, consumer, address):
+    offer = factories.OfferFactory(quantity=5)
+    assert gate.gate_left(offer_id=offer.pk) is None
+    assert client_for(consumer).post(URL, _body(address, offer), format="json").status_code == 201
+    assert gate.gate_left(offer_id=offer.pk) == 4
+    # The gate believes in more than the database has: the database refuses, the gate is corrected.
+    type(offer).objects.filter(pk=offer.pk).update(remaining=0)
+    refused = client_for(factories.ConsumerFactory()).post(URL, _body(address, offer), format="json")
+    assert refused.status_code == 409
+    assert gate.gate_left(offer_id=offer.pk) == 0
+
+
+@pytest.mark.django_db
+def test_reconcile_raises_a_gate_below_the_truth(client_for, consumer, address):
+    offer = factories.OfferFactory(quantity=5)
+    gate.offer_gate_reset(offer_id=offer.pk)
+    assert gate.gate_reserve(buyer_id=consumer.pk, lines=[gate.GateLine(offer.pk, 3)]) == gate.ADMITTED
+    assert gate.gate_left(offer_id=offer.pk) == 2  # as if the process died before giving them back
+    assert gate.offer_gates_reconcile() == 1
+    assert gate.gate_left(offer_id=offer.pk) == 5
+
+
+@pytest.mark.django_db
+def test_a_failed_checkout_gives_the_gate_its_units_back(client_for, consumer, address):
+    offer = factories.OfferFactory(quantity=5)
+    gate.offer_gate_reset(offer_id=offer.pk)
+    bad = client_for(consumer).post(URL, checkout_body({**address, "village": 999999},
+                                                       {"product": offer.product_id, "quantity": 2,
+                                                        "offer": offer.pk}), format="json")
+    assert bad.status_code == 400
+    assert gate.gate_left(offer_id=offer.pk) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_returns_units_to_the_offer_and_the_gate(client_for, consumer, address):
+    offer = factories.OfferFactory(quantity=5, per_buyer_limit=2)
+    client = client_for(consumer)
+    order_id = client.post(URL, _body(address, offer, 2), format="json").json()["id"]
+    assert gate.gate_left(offer_id=offer.pk) == 3
+    assert client.post(f"{URL}{order_id}/cancel/").status_code == 200
+    offer.refresh_from_db()
+    assert offer.remaining == 5 and gate.gate_left(offer_id=offer.pk) == 5
+    assert client.post(URL, _body(address, offer, 2), format="json").status_code == 201  # limit freed too
+
+
+@pytest.mark.django_db
+def test_unreachable_redis_falls_back_to_the_database(client_for, address, settings):
+    settings.ORDERS_GATE_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    offer = factories.OfferFactory(quantity=2)
+    codes = [client_for(factories.ConsumerFactory()).post(URL, _body(address, offer), format="json").status_code
+             for _ in range(4)]
+    assert codes == [201, 201, 409, 409]
+    offer.refresh_from_db()
+    assert offer.remaining == 0 and Order.objects.count() == 2
+
+
+# --- the live room ---------------------------------------------------------------------------------
+
+def _drain(channel, *, wait: float) -> list[dict]:
+    layer = get_channel_layer()
+
+    async def receive_all():
+        events = []
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=wait)
+            except asyncio.TimeoutError:
+                return events
+            events.append(message["event"])
+
+    return async_to_sync(receive_all)()
+
+
+def _subscribe(stream_id: int) -> str:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(stream_group(stream_id), channel)
+    return channel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_room_hears_the_sale_and_the_sell_out_after_commit(client_for, address):
+    buyer = factories.ConsumerFactory(last_name="王", first_name="小明")
+    offer = factories.OfferFactory(quantity=2)
+    channel = _subscribe(offer.stream_id)
+    response = client_for(buyer).post(URL, _body(address, offer, 2), format="json")
+    assert response.status_code == 201
+    events = _drain(channel, wait=1.0)
+    assert {"type": "offer.updated", "offer": offer.pk, "remaining": 0} in events
+    assert {"type": "offer.ended", "offer": offer.pk, "remaining": 0, "reason": "sold_out"} in events
+    assert {"type": "sale.made", "product": offer.product_id, "quantity": 2, "buyer": "王**"} in events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_checkout_tells_the_room_nothing(client_for, address, monkeypatch):
+    from orders import api
+
+    offer = factories.OfferFactory(quantity=5)
+    channel = _subscribe(offer.stream_id)
+
+    class Broken(api.OrderOutput):
+        @property
+        def data(self):
+            raise RuntimeError("rendering failed after the writes")
+
+    monkeypatch.setattr(api, "OrderOutput", Broken)
+    client = client_for(factories.ConsumerFactory())
+    client.raise_request_exception = False
+    response = client.post(URL, _body(address, offer), format="json", HTTP_IDEMPOTENCY_KEY="boom")
+    assert response.status_code == 500
+    assert _drain(channel, wait=0.5) == []
+    offer.refresh_from_db()
+    assert offer.remaining == 5 and not Order.objects.exists()
+    assert gate.gate_left(offer_id=offer.pk) == 5
