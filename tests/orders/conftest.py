@@ -59,3 +59,31 @@ def run_parallel(jobs, *, workers: int = 32):
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return [f.result() for f in [pool.submit(wrap(job)) for job in jobs]]
+
+
+@pytest.fixture
+def paid_order(client_for, consumer, product, address):
+    """A paid order of ``consumer`` for 2 units of ``product`` (total 28.00: 25.00 + 3.00 delivery)."""
+    from orders.models import Order
+    from payments.providers.sandbox import sandbox_notice
+    from payments.signature import sign
+    from payments.models import Payment
+
+    client = client_for(consumer)
+    order_id = client.post("/api/orders/", checkout_body(address, {"product": product.pk, "quantity": 2}),
+                           format="json").json()["id"]
+    payment = Payment.objects.get(pk=client.post(f"/api/orders/{order_id}/pay/", {}, format="json").json()["id"])
+    body = sandbox_notice(payment=payment)
+    response = client.post("/api/payments/webhook/sandbox/", body, content_type="application/json",
+                           HTTP_X_CUNBO_SIGNATURE=sign(body))
+    assert response.json() == {"outcome": "paid"}
+    return Order.objects.get(pk=order_id)
+
+
+def ship_and_deliver(merchant_order):
+    """What the logistics app does through orders/status.py."""
+    from orders.status import merchant_order_transition
+
+    merchant_order_transition(merchant_order, "shipped")
+    merchant_order_transition(merchant_order, "delivered")
+    return merchant_order
