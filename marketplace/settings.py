@@ -296,8 +296,11 @@ ORDERS_DISPUTE_MAX_PHOTOS = 6
 ORDERS_SWEEP_BATCH = 200
 # The hot-offer gate in Redis; PostgreSQL stays the truth and an unreachable Redis means the DB path.
 ORDERS_GATE_REDIS_URL = env("ORDERS_GATE_REDIS_URL", default=REDIS_URL)
-ORDERS_GATE_SOCKET_TIMEOUT = env.float("ORDERS_GATE_SOCKET_TIMEOUT", default=0.25)
+ORDERS_GATE_SOCKET_TIMEOUT = env.float("ORDERS_GATE_SOCKET_TIMEOUT", default=1.0)
 ORDERS_GATE_RETRY_AFTER = env.float("ORDERS_GATE_RETRY_AFTER", default=5.0)
+# Checkouts of one server process in the database at once (the rest wait, off the GIL).
+ORDERS_CHECKOUT_CONCURRENCY = env.int("ORDERS_CHECKOUT_CONCURRENCY", default=8)
+ORDERS_CHECKOUT_QUEUE_TIMEOUT = env.float("ORDERS_CHECKOUT_QUEUE_TIMEOUT", default=15.0)
 PAYMENT_PROVIDERS = {"sandbox": "payments.providers.sandbox.SandboxProvider"}
 PAYMENT_DEFAULT_PROVIDER = "sandbox"
 PAYMENT_WEBHOOK_TOLERANCE_S = 300

@@ -15,7 +15,7 @@ from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
 
 from . import selectors, services
-from .admission import checkout_admission, token_user_id
+from .admission import CheckoutJWTAuthentication, checkout_admission, checkout_slot, offer_lines_of, token_user_id
 from .serializers import (
     CartItemInput,
     CartItemOutput,
@@ -90,6 +90,7 @@ class OrderListCreateApi(generics.ListAPIView):
     token is checked without a query and the user is loaded only once the gate admitted them."""
 
     permission_classes = [IsConsumer]
+    authentication_classes = [CheckoutJWTAuthentication]
     serializer_class = OrderOutput
     filter_backends: list = []
 
@@ -108,15 +109,15 @@ class OrderListCreateApi(generics.ListAPIView):
                    summary="Checkout: reserve stock and create the order (status pending_payment)")
     def post(self, request):
         request.body  # noqa: B018 - keep the raw body readable for the Idempotency-Key fingerprint
-        data = CheckoutInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        items = data.validated_data.get("items") or []
-        offer_lines = [(line["offer"], line["quantity"]) for line in items if line.get("offer")]
+        offer_lines = offer_lines_of(request.data)
         with checkout_admission(buyer_id=token_user_id(request), offer_lines=offer_lines,
                                 idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, "").strip()) as outcome:
-            super().perform_authentication(request)
-            super().check_permissions(request)
-            response = self._create(request, data=data.validated_data)
+            with checkout_slot():
+                super().perform_authentication(request)
+                super().check_permissions(request)
+                data = CheckoutInput(data=request.data)
+                data.is_valid(raise_exception=True)
+                response = self._create(request, data=data.validated_data)
             outcome["failed"] = response.status_code >= 400 or response.has_header("Idempotent-Replayed")
         return response
 

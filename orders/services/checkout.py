@@ -25,7 +25,7 @@ from livestream import events as room
 from livestream.models import Offer, Stream
 from regions.models import Region
 
-from ..models import CartItem, MerchantOrder, MerchantOrderEvent, Order, OrderEvent, OrderLine
+from ..models import CartItem, MerchantOrder, Order, OrderLine
 from .errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
 from .fees import delivery_fee
 
@@ -203,10 +203,6 @@ def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream
             for row in rows:
                 row.merchant_order = mo
         OrderLine.objects.bulk_create([row for rows in line_rows for row in rows])
-        OrderEvent.objects.create(order=order, actor=buyer, to_status=order.status, reason="checkout")
-        MerchantOrderEvent.objects.bulk_create([
-            MerchantOrderEvent(merchant_order=mo, actor=buyer, to_status=mo.status, reason="checkout")
-            for mo in merchant_orders])
         if cart_item_ids:
             CartItem.objects.filter(pk__in=cart_item_ids).delete()
 

@@ -1,0 +1,20 @@
+"""Bench-only settings: the product's settings plus two baseline views (bench/urls.py).
+
+Not used by the product; ``bench/checkout.py`` starts uvicorn with ``DJANGO_SETTINGS_MODULE=bench.settings``.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
+os.environ.setdefault("PAYMENT_WEBHOOK_SECRET", "bench-only-webhook-secret")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+from marketplace.settings import *  # noqa: E402,F403
+from marketplace.settings import LOGGING  # noqa: E402
+
+ROOT_URLCONF = "bench.urls"
+ALLOWED_HOSTS = ["*"]
+# Every 4xx is a WARNING line from django.request; thousands of sold-out answers a second would
+# be measured as logging. Production wants the same (docs/orders-payments.md).
+LOGGING["loggers"]["django.request"] = {"level": "ERROR"}
