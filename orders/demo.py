@@ -1,0 +1,40 @@
+"""A paid demo order, if the catalog has listed products (nothing otherwise). Idempotent."""
+
+
+from django.db import transaction
+
+
+def seed(report) -> None:
+    from accounts.models import Role, User
+    from catalog.models import Product
+
+    from .models import Order
+    from .services import AddressInput, LineInput, order_create
+    from .services.lifecycle import order_mark_paid
+
+    product = (Product.objects.filter(status=Product.Status.LISTED, stock__gte=2, merchant__status="approved")
+               .select_related("merchant").order_by("pk").first())
+    if product is None:
+        report.note("orders: no listed products yet; no demo order")
+        return
+    buyer, created = User.objects.get_or_create(username="demo-buyer", defaults={
+        "role": Role.CONSUMER, "phone": "13800138000", "last_name": "张", "first_name": "三"})
+    if created:
+        buyer.set_password("demo-buyer-pass")
+        buyer.save(update_fields=["password"])
+    report.record(buyer, created)
+    existing = Order.objects.filter(buyer=buyer).first()
+    if existing is not None:
+        report.record(existing, False)
+        return
+    from payments.models import Payment
+
+    with transaction.atomic():
+        order = order_create(buyer=buyer, lines=[LineInput(product_id=product.pk, quantity=2)],
+                             address=AddressInput(village_id=product.merchant.village_id, detail="村委会旁 2 号",
+                                                  recipient="张三", phone="13800138000"))
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        Payment.objects.create(order=order, provider="sandbox", amount=order.total, status=Payment.Status.SUCCEEDED,
+                               provider_reference="sbx_demo")
+        order_mark_paid(order=order)
+    report.record(order, True)

@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Payment, Refund, WebhookEvent
+from .services import refund_submit
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("id", "order", "provider", "amount", "currency", "status", "created_at")
+    list_filter = ("status", "provider")
+    search_fields = ("id", "order__id", "provider_reference")
+    readonly_fields = ("order", "provider", "amount", "currency", "status", "provider_reference", "client_params",
+                       "flag_reason", "succeeded_at")
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ("id", "payment", "merchant_order", "amount", "status", "attempts", "created_at")
+    list_filter = ("status",)
+    readonly_fields = ("payment", "merchant_order", "dispute", "amount", "reason", "status", "provider_reference",
+                       "attempts", "last_error", "completed_at")
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send pending refunds to the provider now"))
+    def send_again(self, request, queryset):
+        for refund in queryset.filter(status=Refund.Status.PENDING):
+            refund_submit(refund_id=refund.pk)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("provider", "event_id", "type", "payment", "outcome", "received_at")
+    list_filter = ("provider", "type", "outcome")
+    readonly_fields = ("provider", "event_id", "type", "payment", "payload", "outcome")
