@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,14 +16,15 @@ from .models import Dispute, MerchantOrder, OrderLine
 from .services.checkout import buyer_display_name
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+MAX_ID = 2**63 - 1
 
 
 # --- cart ------------------------------------------------------------------------------------------
 
 class CartItemInput(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1)
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDERS_MAX_LINE_QUANTITY)
-    offer = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    offer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
 
 
 class CartItemUpdateInput(serializers.Serializer):
@@ -59,12 +59,12 @@ class CartItemOutput(serializers.Serializer):
         offer = item.offer
         return bool(offer and offer.status == "live" and offer.ends_at > timezone.now())
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_unit_price(self, item):
         price = item.offer.price if self._offer_live(item) else item.product.price
         return f"{price:.2f}"
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_line_total(self, item):
         price = item.offer.price if self._offer_live(item) else item.product.price
         return f"{price * item.quantity:.2f}"
@@ -88,7 +88,7 @@ class CartOutput(serializers.Serializer):
     items = CartItemOutput(many=True)
     items_total = serializers.SerializerMethodField(help_text=_("At today's prices, of the available items."))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_items_total(self, cart):
         field = CartItemOutput()
         total = Decimal("0.00")
@@ -101,23 +101,23 @@ class CartOutput(serializers.Serializer):
 # --- checkout ------------------------------------------------------------------------------------
 
 class AddressInput(serializers.Serializer):
-    village = serializers.IntegerField(min_value=1, help_text=_("Region id of a village."))
+    village = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text=_("Region id of a village."))
     detail = serializers.CharField(max_length=200)
     recipient = serializers.CharField(max_length=50)
     phone = serializers.CharField(max_length=11, validators=[phone_validator])
 
 
 class LineInput(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1)
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDERS_MAX_LINE_QUANTITY)
-    offer = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    offer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
 
 
 class CheckoutInput(serializers.Serializer):
     items = LineInput(many=True, required=False, max_length=settings.ORDERS_MAX_LINES)
     from_cart = serializers.BooleanField(required=False, default=False)
     address = AddressInput()
-    stream = serializers.IntegerField(min_value=1, required=False, allow_null=True,
+    stream = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True,
                                       help_text=_("The live stream the order was placed in."))
 
     def validate(self, attrs):
