@@ -1,11 +1,10 @@
 import pytest
 
-from tests.factories import MerchantFactory, OperatorFactory, VillageFactory
+from tests.factories import CategoryFactory, MerchantFactory, OperatorFactory, TownshipFactory, VillageFactory
 
 
 @pytest.fixture
 def other_operator(db):
-    """An operator of another county."""
     return OperatorFactory()
 
 
@@ -17,6 +16,13 @@ def shop(village):
 
 @pytest.fixture
 def other_village(county):
-    from tests.factories import TownshipFactory
-
     return VillageFactory(parent=TownshipFactory(parent=county))
+
+
+@pytest.fixture
+def categories(db):
+    vegetables = CategoryFactory(name="蔬菜", slug="vegetables")
+    tomatoes = CategoryFactory(name="番茄", slug="tomatoes", parent=vegetables)
+    tea = CategoryFactory(name="茶叶", slug="tea")
+    processed = CategoryFactory(name="加工食品", slug="processed")
+    return {"vegetables": vegetables, "tomatoes": tomatoes, "tea": tea, "processed": processed}
