@@ -20,3 +20,4 @@ def other_village(county):
     from tests.factories import TownshipFactory
 
     return VillageFactory(parent=TownshipFactory(parent=county))
+from tests.catalog.conftest import categories  # noqa: E402,F401 - shared with the admin tests
