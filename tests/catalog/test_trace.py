@@ -150,3 +150,12 @@ def test_trace_page_costs_a_fixed_number_of_queries(client_for, api_client, shop
     code = record(client_for(shop.user), product).json()["trace_code"]
     with django_assert_max_num_queries(2):  # the batch with everything around it, the credentials
         assert api_client.get(f"/api/trace/{code}/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_batch_list_costs_fixed_queries(client_for, shop, product, size, django_assert_max_num_queries):
+    for n in range(size):
+        HarvestBatch.objects.create(product=product, harvested_at=in_days(-n), inspection_agency="站",
+                                    inspected_at=in_days(-n), inspection_result="pass")
+    with django_assert_max_num_queries(5):  # user, product, images, count, page
+        assert len(client_for(shop.user).get(f"/api/products/{product.pk}/batches/").json()["results"]) == size

@@ -67,3 +67,16 @@ def test_shop_lists_cost_a_fixed_number_of_queries(client_for, django_assert_max
         assert len(staff.get("/api/merchants/review-queue/?page_size=50").json()["results"]) == size
     with django_assert_max_num_queries(4):
         assert staff.get(f"/api/merchants/{shop.pk}/events/").status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_credential_list_and_profile_cost_fixed_queries(api_client, client_for, shop, size,
+                                                         django_assert_max_num_queries):
+    from .factories import CredentialFactory
+
+    for n in range(size):
+        CredentialFactory(merchant=shop, number=f"ORG-{n:04d}")
+    with django_assert_max_num_queries(3):  # shop, count, page
+        assert len(api_client.get(f"/api/merchants/{shop.pk}/credentials/").json()["results"]) == size
+    with django_assert_max_num_queries(5):  # user, shop, credentials, last decision (+ none per credential)
+        assert len(client_for(shop.user).get(f"/api/merchants/{shop.pk}/").json()["credentials"]) == size
