@@ -233,3 +233,12 @@ def test_lists_cost_a_fixed_number_of_queries(api_client, client_for, django_ass
     product_id = body["results"][0]["id"]
     with django_assert_max_num_queries(4):  # product, images, credentials (+ none for batches: no pesticide claim)
         assert api_client.get(f"/api/products/{product_id}/").status_code == 200
+
+
+def test_renaming_a_rejected_shop_reindexes_its_products(client_for, village, categories):
+    shop = MerchantFactory(village=village, status="rejected", shop_name="旧名字合作社")
+    product = indexed(merchant=shop, title="大白菜", category=categories["vegetables"], status="pending_review")
+    owner = client_for(shop.user)
+    assert owner.patch(f"/api/merchants/{shop.pk}/", {"shop_name": "崔岭西农场"}, format="json").status_code == 200
+    assert ids(owner, "mine=1&search=崔岭") == [product.pk]
+    assert ids(owner, "mine=1&search=旧名字") == []
