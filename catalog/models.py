@@ -1,9 +1,13 @@
+import secrets
+import uuid
 from decimal import Decimal
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.transitions import StatusEvent
 from merchants.models import Merchant
 from regions.models import Region
 
@@ -59,6 +63,11 @@ class Product(models.Model):
     rating_count = models.PositiveIntegerField(_("ratings"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Search: the segmented words (jieba, characters, pinyin) written by catalog.search on
+    # every write; the tsvector has a GIN index on PostgreSQL (migration 0003), the
+    # plain text serves the SQLite fallback.
+    search_document = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "pk"]
@@ -72,3 +81,89 @@ class Product(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ProductEvent(StatusEvent):
+    """Audit trail of a product: reviews, returns to review, delisting, withdrawn claims."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("product decision")
+        verbose_name_plural = _("product decisions")
+
+
+def _random_path(folder: str, filename: str) -> str:
+    suffix = filename[filename.rfind("."):].lower()[:6] if "." in filename else ""
+    return f"{folder}/{uuid.uuid4().hex}{suffix}"
+
+
+def product_image_upload_to(instance, filename: str) -> str:
+    return _random_path("catalog/products", filename)
+
+
+def inspection_report_upload_to(instance, filename: str) -> str:
+    return _random_path("catalog/inspections", filename)
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(_("image"), upload_to=product_image_upload_to, max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+
+
+def new_trace_code() -> str:
+    """128 random bits in Crockford-free base32 (A-Z, 2-7): unguessable, and QR alphanumeric-friendly."""
+    import base64
+
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
+
+
+class HarvestBatch(models.Model):
+    """One harvest of a product, with its inspection; its trace code is printed on the label."""
+
+    class InspectionResult(models.TextChoices):
+        PASS = "pass", _("passed")
+        FAIL = "fail", _("failed")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
+    trace_code = models.CharField(_("trace code"), max_length=32, unique=True, default=new_trace_code,
+                                  editable=False)
+    harvested_at = models.DateField(_("harvested on"))
+    plot = models.CharField(_("plot"), max_length=100, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2, null=True, blank=True,
+                                   validators=[MinValueValidator(Decimal("0.01"))])
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    inspection_agency = models.CharField(_("inspection agency"), max_length=100, blank=True)
+    inspected_at = models.DateField(_("inspected on"), null=True, blank=True)
+    inspection_result = models.CharField(_("inspection result"), max_length=8, choices=InspectionResult.choices,
+                                         blank=True)
+    inspection_report = models.FileField(_("inspection report"), upload_to=inspection_report_upload_to,
+                                         blank=True, max_length=200)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-harvested_at", "-pk"]
+        verbose_name = _("harvest batch")
+        verbose_name_plural = _("harvest batches")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__isnull=True) | models.Q(quantity__gt=0),
+                                   name="batch_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} · {self.harvested_at} · {self.trace_code}"
+
+    @property
+    def has_inspection(self) -> bool:
+        return bool(self.inspection_result)
+
+    @property
+    def passed_inspection(self) -> bool:
+        return self.inspection_result == self.InspectionResult.PASS

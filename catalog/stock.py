@@ -18,3 +18,10 @@ def product_stock_return(*, product_id: int, quantity: int) -> None:
     if quantity <= 0:
         raise ValueError("quantity must be positive")
     Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+
+
+def product_stock_set(*, product_id: int, stock: int) -> None:
+    """The shop states how many units are on hand (a single UPDATE; the caller holds the row lock)."""
+    if stock < 0:
+        raise ValueError("stock cannot be negative")
+    Product.objects.filter(pk=product_id).update(stock=stock)

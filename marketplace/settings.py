@@ -273,7 +273,29 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
 
 # merchants and catalog
-# (merchants/catalog settings go here)
+from celery.schedules import crontab  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+# Credentials: the daily run expires past-date documents (withdrawing the claims they back)
+# and reminds shops 30 and 7 days before; each call handles at most this many.
+CREDENTIAL_EXPIRY_BATCH = env.int("CREDENTIAL_EXPIRY_BATCH", default=200)
+CELERY_BEAT_SCHEDULE["merchants-credentials-daily"] = {
+    "task": "merchants.credentials_daily",
+    "schedule": crontab(hour=1, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
+}
+# A listed product whose price moves by more than this fraction goes back to review.
+CATALOG_PRICE_REVIEW_THRESHOLD = Decimal(env("CATALOG_PRICE_REVIEW_THRESHOLD", default="0.20"))
+CATALOG_MAX_IMAGES = 9
+# What a trace QR code points at: "{code}" is replaced. Empty: the absolute API URL of the trace page.
+TRACE_PUBLIC_URL = env("TRACE_PUBLIC_URL", default="")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "MerchantKindEnum": "merchants.models.Merchant.Kind",
+    "MerchantStatusEnum": "merchants.models.Merchant.Status",
+    "CredentialKindEnum": "merchants.models.Credential.Kind",
+    "CredentialStatusEnum": "merchants.models.Credential.Status",
+    "ProductStatusEnum": "catalog.models.Product.Status",
+    "ClaimEnum": "catalog.models.Claim",
+})
 
 # livestream
 MEDIA_HOOK_SECRET = env("MEDIA_HOOK_SECRET", default="")

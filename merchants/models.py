@@ -78,3 +78,72 @@ class Follow(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="follow_once")]
         verbose_name = _("follow")
+
+
+def credential_upload_to(instance, filename: str) -> str:
+    # The name is never taken from the client: a random one, under a private prefix
+    # that production storage must not serve publicly (files go out through the API).
+    import uuid
+    from pathlib import PurePosixPath
+
+    suffix = PurePosixPath(filename).suffix.lower()[:6]
+    return f"private/credentials/{instance.merchant_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Credential(models.Model):
+    """A document a shop holds (identity, licence, certificate), checked by its county."""
+
+    class Kind(models.TextChoices):
+        ID_CARD = "id_card", _("resident ID card")
+        BUSINESS_LICENSE = "business_license", _("business licence")
+        FOOD_LICENSE = "food_license", _("food business licence")
+        ORGANIC_CERT = "organic_cert", _("organic certificate")
+        GREEN_FOOD_CERT = "green_food_cert", _("green food certificate")
+        GEO_INDICATION = "geo_indication", _("geographical indication authorisation")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending verification")
+        APPROVED = "approved", _("verified")
+        REJECTED = "rejected", _("rejected")
+        EXPIRED = "expired", _("expired")
+        REVOKED = "revoked", _("revoked")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="credentials")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=64)
+    issuer = models.CharField(_("issuer"), max_length=100, blank=True)
+    issued_at = models.DateField(_("issued on"), null=True, blank=True)
+    # Valid through this day (Asia/Shanghai); empty for long-term documents.
+    expires_at = models.DateField(_("expires on"), null=True, blank=True, db_index=True)
+    file = models.FileField(_("file"), upload_to=credential_upload_to, blank=True, max_length=200)
+    file_content_type = models.CharField(max_length=64, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    # Expiry reminders, each sent exactly once (set by a conditional UPDATE).
+    reminded_30_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_7_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
+        indexes = [models.Index(fields=["merchant", "kind", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.merchant}"
+
+    def is_valid_on(self, day) -> bool:
+        """Verified and not past its expiry date on ``day``."""
+        return self.status == self.Status.APPROVED and (self.expires_at is None or self.expires_at >= day)
+
+
+class CredentialEvent(StatusEvent):
+    """Audit trail of credential decisions (verification, rejection, expiry, revocation)."""
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("credential decision")
+        verbose_name_plural = _("credential decisions")
