@@ -4,11 +4,11 @@ from rest_framework import serializers
 from regions.models import Region
 
 from .models import Role, User
-from .validators import phone_validator
+from .validators import phone_validator, username_validator
 
 
 class RegisterInput(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = serializers.CharField(max_length=150, validators=[username_validator])
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=[Role.CONSUMER, Role.MERCHANT], error_messages={
         "invalid_choice": _("“{input}” is not a role you can register as; choose consumer or merchant."),
@@ -18,7 +18,7 @@ class RegisterInput(serializers.Serializer):
 
 
 class OperatorCreateInput(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = serializers.CharField(max_length=150, validators=[username_validator])
     password = serializers.CharField(max_length=128, write_only=True)
     county = serializers.PrimaryKeyRelatedField(queryset=Region.objects.filter(level=Region.Level.COUNTY))
     phone = serializers.CharField(max_length=11, required=False, allow_blank=True, validators=[phone_validator])

@@ -6,3 +6,12 @@ phone_validator = RegexValidator(
     message=_("Enter a valid mainland China mobile number (11 digits starting with 1)."),
     code="invalid_phone",
 )
+
+
+# Letters, digits and @ . + - _ as Django allows, limited to ASCII and the CJK
+# ideographs, written so that Python and the OpenAPI (ECMAScript) pattern agree.
+username_validator = RegexValidator(
+    regex=r"^[A-Za-z0-9_.@+\-\u4e00-\u9fff]+$",
+    message=_("Use letters (Latin or Chinese), digits and @ . + - _ only."),
+    code="invalid_username",
+)

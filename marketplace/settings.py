@@ -302,6 +302,13 @@ MEDIA_HOOK_SECRET = env("MEDIA_HOOK_SECRET", default="")
 # (livestream settings go here)
 
 # orders and payments (docs/orders-payments.md)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "OrderStatusEnum": "orders.models.Order.Status",
+    "MerchantOrderStatusEnum": "orders.models.MerchantOrder.Status",
+    "DisputeStatusEnum": "orders.models.Dispute.Status",
+    "PaymentStatusEnum": "payments.models.Payment.Status",
+    "RefundStatusEnum": "payments.models.Refund.Status",
+})
 from decimal import Decimal as _Decimal  # noqa: E402
 
 ORDERS_PAYMENT_WINDOW = timedelta(minutes=env.int("ORDERS_PAYMENT_WINDOW_MINUTES", default=15))

@@ -121,3 +121,9 @@ def test_createsuperuser_noinput_makes_an_admin(monkeypatch):
     call_command("createsuperuser", "--noinput")
     admin = User.objects.get(username="root_admin")
     assert admin.role == "admin" and admin.is_superuser
+
+
+@pytest.mark.parametrize("username, ok", [("王小明", True), ("li.farmer+1@x", True), ("5𩏊", False), ("a b", False)])
+def test_usernames_match_the_documented_pattern(api_client, username, ok):
+    response = register(api_client, username=username)
+    assert (response.status_code == 201) is ok, response.json()
