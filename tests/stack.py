@@ -170,11 +170,29 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+STACK_REDIS_DATABASES = range(6, 14)
+
+
+def _claim_redis_database(owner: str) -> int:
+    """A Redis database no other running stack uses (several suites may share one Redis)."""
+    import redis
+
+    for index in STACK_REDIS_DATABASES:
+        client = redis.Redis.from_url(_redis_url(index))
+        try:
+            if client.set("cunbo:stack:owner", owner, nx=True, ex=3600):
+                return index
+        finally:
+            client.close()
+    raise RuntimeError("every Redis database for test stacks is taken")
+
+
 @contextlib.contextmanager
-def running_stack(name: str, *, redis_db: int, seed: bool = True, extra_env: dict | None = None):
+def running_stack(name: str, *, seed: bool = True, extra_env: dict | None = None):
     """A migrated (and seeded) database named after the test database, and a Stack to start processes in."""
     database = f"{settings.DATABASES['default']['NAME']}_{name}"
     create_database(database)
+    redis_db = _claim_redis_database(database)
     stack = Stack(database=database, redis_db=redis_db, extra_env=extra_env or {})
     _flush_redis(stack.env["REDIS_URL"])
     try:

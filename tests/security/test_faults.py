@@ -22,7 +22,7 @@ def _get(url: str) -> tuple[int, dict]:
 
 @pytest.fixture(scope="module")
 def stack(django_db_blocker):
-    with django_db_blocker.unblock(), running_stack("faults", redis_db=11) as stack:
+    with django_db_blocker.unblock(), running_stack("faults") as stack:
         stack.base = stack.start_server(workers=1)
         yield stack
 

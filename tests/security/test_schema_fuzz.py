@@ -45,7 +45,7 @@ def _token(base: str, username: str) -> str | None:
 def fuzz_stack(django_db_blocker):
     relaxed = {"THROTTLE_LOGIN_IP": "10000/min", "THROTTLE_LOGIN_USERNAME": "10000/min",
                "THROTTLE_REGISTER_IP": "10000/min"}
-    with django_db_blocker.unblock(), running_stack("fuzz", redis_db=12, extra_env=relaxed) as stack:
+    with django_db_blocker.unblock(), running_stack("fuzz", extra_env=relaxed) as stack:
         stack.manage("shell", "-c", (
             "from accounts.models import User;"
             f"User.objects.filter(username='fuzz_admin').exists() or "
