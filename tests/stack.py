@@ -194,7 +194,7 @@ def running_stack(name: str, *, seed: bool = True, extra_env: dict | None = None
     create_database(database)
     redis_db = _claim_redis_database(database)
     stack = Stack(database=database, redis_db=redis_db, extra_env=extra_env or {})
-    _flush_redis(stack.env["REDIS_URL"])
+    _flush_redis(stack.env["REDIS_URL"], keep_owner=database)
     try:
         stack.manage("migrate", "--noinput")
         if seed:
@@ -206,11 +206,13 @@ def running_stack(name: str, *, seed: bool = True, extra_env: dict | None = None
         drop_database(database)
 
 
-def _flush_redis(url: str) -> None:
+def _flush_redis(url: str, *, keep_owner: str | None = None) -> None:
     import redis
 
     client = redis.Redis.from_url(url)
     try:
         client.flushdb()
+        if keep_owner:
+            client.set("cunbo:stack:owner", keep_owner, ex=3600)
     finally:
         client.close()
