@@ -32,6 +32,8 @@ class CountyBrief(serializers.ModelSerializer):
 
 
 class UserOutput(serializers.ModelSerializer):
+    # Output only: the input patterns live on RegisterInput, not in the response schema.
+    username = serializers.CharField(read_only=True)
     county = CountyBrief(read_only=True, allow_null=True)
     shop = serializers.SerializerMethodField(help_text=_("The merchant's shop id, once it has applied."))
 
