@@ -1,33 +1,86 @@
 """What the live room hears, and the one way it is published: after commit.
 
-Every service that changes something a room shows calls one of these; the
-event reaches the sockets only if (and when) the surrounding transaction commits.
+Every service that changes something a room shows calls one of these; the event
+reaches the sockets only if (and when) the surrounding transaction commits.
+Each event is serialized here, once, into the frame every socket receives
+(``{"type": …, **payload}``), and handed to the room's fan-out:
+
+- ``hub`` (production, ``REDIS_URL`` set): one ``PUBLISH`` on the stream's Redis
+  channel; every server process holding sockets of that stream is subscribed once
+  and writes the frame to them (``livestream/realtime/hub.py``);
+- ``layer`` (embedded default without Redis, and the benchmark's comparison):
+  a Channels ``group_send`` to ``stream_group(stream_id)``.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+
+from .realtime import redis as room_redis
+
+logger = logging.getLogger(__name__)
 
 
 def stream_group(stream_id: int) -> str:
     return f"stream.{stream_id}"
 
 
-def _send_now(stream_id: int, event: dict) -> None:
-    layer = get_channel_layer()
-    async_to_sync(layer.group_send)(stream_group(stream_id), {"type": "room.event", "event": event})
+def frame(event_type: str, **payload) -> str:
+    """The text frame of one event: ``type`` first (the hub reads it), compact, UTF-8."""
+    return json.dumps({"type": event_type, **payload}, cls=DjangoJSONEncoder, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def send_frame_now(stream_id: int, text: str) -> None:
+    """Fan a serialized frame out to the room at once (sync callers; after commit)."""
+    if settings.LIVE_ROOM_FANOUT == "hub":
+        room_redis.sync_client().publish(room_redis.room_channel(stream_id), text)
+    else:
+        async_to_sync(get_channel_layer().group_send)(stream_group(stream_id), {"type": "room.frame", "frame": text})
+
+
+async def send_frame_async(stream_id: int, text: str, *, client=None) -> None:
+    """The same from the event loop (the viewer counter), without a thread hop."""
+    if settings.LIVE_ROOM_FANOUT == "hub":
+        await client.publish(room_redis.room_channel(stream_id), text)
+    else:
+        await get_channel_layer().group_send(stream_group(stream_id), {"type": "room.frame", "frame": text})
+
+
+def _send_logged(stream_id: int, text: str) -> None:
+    try:
+        send_frame_now(stream_id, text)
+    except Exception:  # noqa: BLE001 - the write is committed; a lost room event must not fail it
+        logger.exception("live room event for stream %s not published", stream_id)
 
 
 def publish(stream_id: int, event_type: str, **payload) -> None:
     """Queue ``{"type": event_type, **payload}`` for the room, sent on commit."""
-    event = {"type": event_type, **payload}
-    transaction.on_commit(lambda: _send_now(stream_id, event))
+    text = frame(event_type, **payload)
+    transaction.on_commit(lambda: _send_logged(stream_id, text))
 
 
-def sale_made(*, stream_id: int, product_id: int, quantity: int, buyer_masked: str) -> None:
-    publish(stream_id, "sale.made", product=product_id, quantity=quantity, buyer=buyer_masked)
+# --- the room's events (contract: "The live room") ------------------------------------------
+
+
+def stream_status(*, stream_id: int, status: str) -> None:
+    publish(stream_id, "stream.status", status=status)
+
+
+def product_pinned(*, stream_id: int, product: dict | None) -> None:
+    """``product`` is the pinned product's card ({"product": id, title, price, …}), or None: unpinned."""
+    publish(stream_id, "product.pinned", **(product or {"product": None}))
+
+
+def offer_started(*, stream_id: int, offer: dict) -> None:
+    publish(stream_id, "offer.started", **offer)
 
 
 def offer_updated(*, stream_id: int, offer_id: int, remaining: int) -> None:
@@ -36,3 +89,23 @@ def offer_updated(*, stream_id: int, offer_id: int, remaining: int) -> None:
 
 def offer_ended(*, stream_id: int, offer_id: int, remaining: int, reason: str) -> None:
     publish(stream_id, "offer.ended", offer=offer_id, remaining=remaining, reason=reason)
+
+
+def sale_made(*, stream_id: int, product_id: int, quantity: int, buyer_masked: str) -> None:
+    publish(stream_id, "sale.made", product=product_id, quantity=quantity, buyer=buyer_masked)
+
+
+def chat_message(*, stream_id: int, message: dict) -> None:
+    publish(stream_id, "chat.message", **message)
+
+
+def chat_deleted(*, stream_id: int, message_id: int) -> None:
+    publish(stream_id, "chat.deleted", id=message_id)
+
+
+def viewers_frame(count: int) -> str:
+    return frame("stream.viewers", count=count)
+
+
+def error_frame(code: str, message: str) -> str:
+    return frame("error", code=code, message=message)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from core.transitions import StatusEvent
 from merchants.models import Merchant
 
 
@@ -39,15 +40,30 @@ class Stream(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     peak_viewers = models.PositiveIntegerField(default=0)
+    # An encoder is pushing right now (set by the media server's publish hook,
+    # cleared by its unpublish hook). A second push of the key is refused meanwhile.
+    ingest_active = models.BooleanField(default=False)
+    ingest_addr = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-scheduled_at", "pk"]
         verbose_name = _("live stream")
         verbose_name_plural = _("live streams")
+        indexes = [models.Index(fields=["status", "-scheduled_at"], name="stream_status_scheduled")]
 
     def __str__(self):
         return self.title
+
+
+class StreamEvent(StatusEvent):
+    """Audit trail of a stream's status: scheduled, live, ended, cancelled."""
+
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("stream status change")
+        verbose_name_plural = _("stream status changes")
 
 
 class Offer(models.Model):
@@ -76,6 +92,9 @@ class Offer(models.Model):
     starts_at = models.DateTimeField(_("starts"), auto_now_add=True)
     ends_at = models.DateTimeField(_("ends"))
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Unsold units handed back to the product's stock when the offer ended
+    # (``remaining`` is zeroed at that moment so nothing can sell them twice).
+    returned = models.PositiveIntegerField(_("returned to stock"), default=0)
 
     class Meta:
         ordering = ["-starts_at", "pk"]
@@ -85,7 +104,14 @@ class Offer(models.Model):
             models.CheckConstraint(condition=models.Q(remaining__gte=0), name="offer_remaining_not_negative"),
             models.CheckConstraint(condition=models.Q(remaining__lte=models.F("quantity")),
                                    name="offer_remaining_within_quantity"),
+            models.UniqueConstraint(fields=["stream", "product"], condition=models.Q(status="live"),
+                                    name="offer_one_live_per_product"),
         ]
+        indexes = [models.Index(fields=["status", "ends_at"], name="offer_status_ends")]
+
+    @property
+    def sold(self) -> int:
+        return self.quantity - self.remaining - self.returned
 
     def __str__(self):
         return f"{self.product} @ {self.price}"
@@ -96,9 +122,27 @@ class ChatMessage(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=200)
     deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("chat message")
         indexes = [models.Index(fields=["stream", "-created_at"])]
+
+
+class ChatMute(models.Model):
+    """A user the stream's owner silenced in that stream's chat."""
+
+    stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    muted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("muted chatter")
+        verbose_name_plural = _("muted chatters")
+        constraints = [models.UniqueConstraint(fields=["stream", "user"], name="chat_mute_once")]

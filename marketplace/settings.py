@@ -298,8 +298,48 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
 })
 
 # livestream
+# The media server's hooks carry this shared secret (?secret=…); empty refuses every hook.
 MEDIA_HOOK_SECRET = env("MEDIA_HOOK_SECRET", default="")
-# (livestream settings go here)
+# Optional source-address allow-list for the hooks (IPs or CIDRs); empty allows any address.
+MEDIA_HOOK_ALLOWED_ADDRS = env.list("MEDIA_HOOK_ALLOWED_ADDRS", default=[])
+# The rtmp application the media server runs (deploy/nginx-rtmp.conf.template: `application live`).
+STREAM_INGEST_APP = "live"
+# What encoders push to (…/<stream_key>) and where viewers play HLS (…/<playback_id>.m3u8).
+STREAM_INGEST_URL = env("STREAM_INGEST_URL", default="rtmp://localhost:1935/live")
+STREAM_PLAYBACK_BASE_URL = env("STREAM_PLAYBACK_BASE_URL", default="http://localhost:8080/hls")
+# Room fan-out: "hub" = one Redis subscription per stream per process writing one
+# pre-serialized frame to the local sockets (docs/live-room.md); "layer" = Channels groups.
+LIVE_ROOM_FANOUT = env("LIVE_ROOM_FANOUT", default="hub" if REDIS_URL else "layer")
+if LIVE_ROOM_FANOUT not in ("hub", "layer"):
+    raise environ.ImproperlyConfigured("LIVE_ROOM_FANOUT must be hub or layer.")
+if LIVE_ROOM_FANOUT == "hub" and not REDIS_URL:
+    raise environ.ImproperlyConfigured("LIVE_ROOM_FANOUT=hub needs REDIS_URL.")
+# Bench only: LIVE_CHANNEL_LAYER=pubsub swaps the layer for RedisPubSubChannelLayer (docs/benchmarks.md).
+if REDIS_URL and env("LIVE_CHANNEL_LAYER", default="") == "pubsub":
+    CHANNEL_LAYERS["default"] = {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "cunbo:ws"},
+    }
+LIVE_ROOM_MAX_FRAME_BYTES = env.int("LIVE_ROOM_MAX_FRAME_BYTES", default=4096)
+LIVE_ROOM_SEND_QUEUE = 500  # frames queued for one slow socket before it is closed
+LIVE_CHAT_MAX_LENGTH = 200
+# At most LIVE_CHAT_RATE_LIMIT lines per user per LIVE_CHAT_RATE_WINDOW_S seconds in one room.
+LIVE_CHAT_RATE_LIMIT = env.int("LIVE_CHAT_RATE_LIMIT", default=5)
+LIVE_CHAT_RATE_WINDOW_S = 10
+# Refused in chat (case-insensitive substrings): taking the sale off the platform, fraud.
+LIVE_CHAT_BANNED_WORDS = env.list("LIVE_CHAT_BANNED_WORDS", default=["加微信", "加v", "私下交易", "刷单", "返现"])
+LIVE_VIEWER_HEARTBEAT_S = 10  # each process refreshes its sockets' presence this often
+LIVE_VIEWER_TTL_S = 30  # a socket not refreshed for this long (a crashed process) stops counting
+LIVE_VIEWERS_INTERVAL_S = 1.0  # stream.viewers at most once per this, per stream
+LIVE_OFFER_MIN_DURATION_S = 10
+LIVE_OFFER_MAX_DURATION_S = 3600
+LIVE_STREAM_MAX_PRODUCTS = 50
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "StreamStatusEnum": "livestream.models.Stream.Status",
+    "OfferStatusEnum": "livestream.models.Offer.Status",
+    "OfferEndReasonEnum": "livestream.models.Offer.EndReason",
+})
+CELERY_BEAT_SCHEDULE["livestream-sweep"] = {"task": "livestream.sweep", "schedule": timedelta(seconds=10)}
 
 # orders and payments (docs/orders-payments.md)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({

@@ -1,0 +1,211 @@
+"""The live room socket: ``ws(s)://HOST/ws/streams/{id}/``.
+
+Thin by design: it authenticates (JWT in ``?token=`` or an ``auth`` first
+message), joins this process's room (``realtime.hub``), sends the room's snapshot,
+and hands the client's messages to the services. Room events do not pass through
+it: the room process writes them straight to the socket (``hub`` mode), or the
+Channels group delivers them here (``layer`` mode).
+
+Client messages: ``chat.send`` {text}; ``auth`` {token}; for the stream's owner
+``chat.delete`` {id}, ``chat.mute`` {user}, ``chat.unmute`` {user}. Anything
+else, malformed JSON, or a refused action answers ``error`` {code, message} and
+the socket stays open; a frame over ``LIVE_ROOM_MAX_FRAME_BYTES`` closes it (1009).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+from rest_framework_simplejwt.tokens import AccessToken
+
+from core.errors import DomainError
+from core.ws_auth import user_for_token
+
+from . import events, services
+from .realtime.hub import room_process
+from .realtime.outbox import Outbox
+from .selectors import room_info, room_snapshot_frames
+
+logger = logging.getLogger(__name__)
+
+NO_LAYER = "livestream-room-without-channel-layer"
+
+
+def _token_expiry(raw: str) -> float | None:
+    try:
+        return float(AccessToken(raw)["exp"])
+    except Exception:  # noqa: BLE001 - a bad token was already refused by user_for_token
+        return None
+
+
+def _language(scope, user) -> str:
+    if user is not None and user.is_authenticated and getattr(user, "language", None):
+        return user.language
+    header = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
+    for code, _quality in parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def _frame_size(raw) -> int:
+    if isinstance(raw, bytes) or len(raw) * 4 <= settings.LIVE_ROOM_MAX_FRAME_BYTES:
+        return len(raw)
+    return len(raw.encode())
+
+
+class LiveRoomConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        # In hub mode the room needs no channel layer at all: no per-socket channel,
+        # no layer receive loop, no group membership to go stale.
+        self.channel_layer_alias = NO_LAYER if settings.LIVE_ROOM_FANOUT == "hub" else "default"
+        return await super().__call__(scope, receive, send)
+
+    async def connect(self):
+        self.stream_id = int(self.scope["url_route"]["kwargs"]["stream_id"])
+        self.socket_id = uuid.uuid4().hex
+        self.joined = False
+        self.user = self.scope.get("user") or AnonymousUser()
+        self.auth_expires = None
+        if self.user.is_authenticated:
+            token = dict(_query(self.scope)).get("token", "")
+            self.auth_expires = _token_expiry(token)
+        self.outbox = Outbox(self.base_send, limit=settings.LIVE_ROOM_SEND_QUEUE)
+        info = await database_sync_to_async(room_info)(self.stream_id)
+        await self.accept()
+        if info is None:
+            self.outbox.release()
+            await self._send_error("not_found", _("No such stream."))
+            await self.close(code=4404)
+            return
+        self.owner_id = info["owner_id"]
+        process = room_process()
+        try:
+            if self.channel_layer is not None:
+                await self.channel_layer.group_add(events.stream_group(self.stream_id), self.channel_name)
+            self.joined = True  # from here on, disconnect() leaves (even a half-done join)
+            await process.join(self.stream_id, self.socket_id, self.outbox)
+            frames = await process.snapshot(self.stream_id, room_snapshot_frames)
+        except Exception:
+            logger.exception("could not join live room %s", self.stream_id)
+            self.outbox.release()
+            await self._send_error("unavailable", _("The room is briefly unavailable; reconnect shortly."))
+            await self.close(code=1011)
+            return
+        self.outbox.release([{"type": "websocket.send", "text": text} for text in frames])
+
+    async def disconnect(self, code):
+        if getattr(self, "joined", False):
+            self.joined = False
+            await room_process().leave(self.stream_id, self.socket_id)
+            if self.channel_layer is not None:
+                try:
+                    await self.channel_layer.group_discard(events.stream_group(self.stream_id), self.channel_name)
+                except Exception:  # noqa: BLE001 - the member expires with group_expiry
+                    logger.warning("group_discard failed", exc_info=True)
+
+    # layer mode: a room frame from the group
+    async def room_frame(self, event):
+        self.outbox.push({"type": "websocket.send", "text": event["frame"]})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and _frame_size(raw) > settings.LIVE_ROOM_MAX_FRAME_BYTES:
+            await self._send_error("too_large", _("That message is too large."))
+            await self.close(code=1009)
+            return
+        if text_data is None:
+            await self._send_error("malformed", _("Send JSON text frames."))
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._send_error("malformed", _("That is not valid JSON."))
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self._send_error("malformed", _("A message is a JSON object with a type."))
+            return
+        handler = self.HANDLERS.get(message["type"])
+        if handler is None:
+            await self._send_error("unknown_type", _("Unknown message type."))
+            return
+        try:
+            await handler(self, message)
+        except DomainError as error:
+            await self._send_error(error.code, error.message)
+
+    # --- client messages ------------------------------------------------------------
+
+    async def _auth(self, message):
+        raw = message.get("token")
+        user = await user_for_token(raw) if isinstance(raw, str) and raw else AnonymousUser()
+        if not user.is_authenticated:
+            await self._send_error("not_authenticated", _("That token is not valid; you can watch but not chat."))
+            return
+        self.user, self.auth_expires = user, _token_expiry(raw)
+
+    def _signed_in(self) -> bool:
+        if self.user.is_authenticated and self.auth_expires is not None and time.time() >= self.auth_expires:
+            self.user = AnonymousUser()  # the token expired: send a fresh one with an auth message
+        return self.user.is_authenticated
+
+    async def _chat_send(self, message):
+        if not self._signed_in():
+            await self._send_error("not_authenticated", _("Sign in to chat."))
+            return
+        await database_sync_to_async(services.chat_send)(
+            stream_id=self.stream_id, user=self.user, text=message.get("text"))
+
+    async def _moderate(self, message, action):
+        if not self._signed_in() or self.user.pk != self.owner_id:
+            await self._send_error("forbidden", _("Only the host can do that."))
+            return
+        target = message.get("id") if action is services.chat_message_delete else message.get("user")
+        if not isinstance(target, int) or isinstance(target, bool):
+            await self._send_error("malformed", _("Say which one with a numeric id."))
+            return
+        kwargs = {"message_id": target} if action is services.chat_message_delete else {"user_id": target}
+        await database_sync_to_async(action)(stream_id=self.stream_id, actor=self.user, **kwargs)
+
+    async def _chat_delete(self, message):
+        await self._moderate(message, services.chat_message_delete)
+
+    async def _chat_mute(self, message):
+        await self._moderate(message, services.chat_mute)
+
+    async def _chat_unmute(self, message):
+        await self._moderate(message, services.chat_unmute)
+
+    HANDLERS = {
+        "auth": _auth,
+        "chat.send": _chat_send,
+        "chat.delete": _chat_delete,
+        "chat.mute": _chat_mute,
+        "chat.unmute": _chat_unmute,
+    }
+
+    async def _send_error(self, code: str, message) -> None:
+        with translation.override(_language(self.scope, self.user)):
+            text = events.error_frame(code, force_str(message))
+        self.outbox.push({"type": "websocket.send", "text": text})
+
+
+def _query(scope):
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(scope.get("query_string", b"").decode(errors="ignore"))

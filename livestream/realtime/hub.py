@@ -1,0 +1,296 @@
+"""The live room's per-process side: local sockets, one subscription per stream, presence.
+
+One ``RoomProcess`` per event loop (so per server process). It knows the sockets
+of this process by stream. In ``hub`` fan-out mode it holds ONE Redis pub/sub
+connection, subscribed to the channel of each stream that has local sockets; a
+published frame (already serialized by ``livestream.events``) is decoded once and
+pushed to each local socket's ``Outbox`` — one write per socket, no per-socket
+task, queue, thread hop or JSON work. Several processes each subscribe, so a
+frame published once reaches every socket of the stream whichever process holds
+it. Channels is kept for what it does well: the handshake, auth, the client's own
+messages.
+
+It also keeps presence (see ``presence.py``): joins and leaves are batched into
+one pipeline per loop turn, each process refreshes its members every heartbeat,
+and once a second it offers to broadcast ``stream.viewers`` for its streams (the
+Redis script lets one process per stream win and only when the count changed).
+
+When the last local socket leaves, the process unsubscribes and closes its Redis
+connections and tasks; the next join starts them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from . import redis as room_redis
+from .presence import RedisPresence, local_presence
+
+logger = logging.getLogger(__name__)
+
+_SUBSCRIBE_TIMEOUT_S = 5.0
+# Frames whose event cannot change a room's snapshot (status, pin, offers).
+_SNAPSHOT_NEUTRAL = ('{"type":"chat.', '{"type":"stream.viewers"', '{"type":"sale.made"')
+
+
+class Room:
+    __slots__ = ("stream_id", "channel", "sockets", "ready", "snapshot", "generation")
+
+    def __init__(self, stream_id: int, loop):
+        self.stream_id = stream_id
+        self.channel = room_redis.room_channel(stream_id).encode()
+        self.sockets: dict[str, object] = {}
+        self.ready: asyncio.Future = loop.create_future()
+        self.snapshot: list[str] | None = None
+        self.generation = 0
+
+
+class RoomProcess:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.id = uuid.uuid4().hex[:12]
+        self.hub = settings.LIVE_ROOM_FANOUT == "hub"
+        self.rooms: dict[int, Room] = {}
+        self.by_channel: dict[bytes, Room] = {}
+        self.lock = asyncio.Lock()
+        self.client = None
+        self.pubsub = None
+        self.presence = None
+        self.tasks: list[asyncio.Task] = []
+        self._added: dict[int, list[str]] = {}
+        self._removed: dict[int, list[str]] = {}
+        self._flush_scheduled = False
+        self._flushes: set[asyncio.Task] = set()
+        self.delivered_frames = 0
+
+    # --- membership ------------------------------------------------------------------
+
+    async def join(self, stream_id: int, socket_id: str, outbox) -> None:
+        async with self.lock:
+            if not self.rooms:
+                try:
+                    await self._start()
+                except BaseException:
+                    await self._stop()
+                    raise
+            room = self.rooms.get(stream_id)
+            if room is None:
+                room = self.rooms[stream_id] = Room(stream_id, self.loop)
+                self.by_channel[room.channel] = room
+                if self.hub:
+                    await self.pubsub.subscribe(room.channel)
+                else:
+                    room.ready.set_result(True)
+            room.sockets[socket_id] = outbox
+        await asyncio.wait_for(asyncio.shield(room.ready), _SUBSCRIBE_TIMEOUT_S)
+        self._presence_change(stream_id, added=self._member(socket_id))
+
+    async def leave(self, stream_id: int, socket_id: str) -> None:
+        async with self.lock:
+            room = self.rooms.get(stream_id)
+            if room is None or room.sockets.pop(socket_id, None) is None:
+                return
+            self._presence_change(stream_id, removed=self._member(socket_id))
+            if room.sockets:
+                return
+            del self.rooms[stream_id]
+            del self.by_channel[room.channel]
+            if self.hub and self.pubsub is not None:
+                await self.pubsub.unsubscribe(room.channel)
+            if not self.rooms:
+                await self._stop()
+
+    def local_count(self, stream_id: int) -> int:
+        room = self.rooms.get(stream_id)
+        return len(room.sockets) if room else 0
+
+    def _member(self, socket_id: str) -> str:
+        return f"{self.id}:{socket_id}"
+
+    # --- snapshot cache --------------------------------------------------------------
+
+    async def snapshot(self, stream_id: int, load) -> list[str]:
+        """The room's current state as frames; cached while no state-changing event passes (hub only)."""
+        room = self.rooms.get(stream_id)
+        if room is not None and room.snapshot is not None:
+            return room.snapshot
+        generation = room.generation if room else -1
+        frames = await database_sync_to_async(load)(stream_id)
+        if self.hub and room is not None and room.generation == generation and stream_id in self.rooms:
+            room.snapshot = frames
+        return frames
+
+    # --- fan-out ---------------------------------------------------------------------
+
+    def deliver(self, room: Room, text: str) -> None:
+        if not text.startswith(_SNAPSHOT_NEUTRAL):
+            room.generation += 1
+            room.snapshot = None
+        message = {"type": "websocket.send", "text": text}
+        for outbox in room.sockets.values():
+            outbox.push(message)
+        self.delivered_frames += 1
+
+    async def _read(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                message = await self.pubsub.get_message(timeout=None)
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis went away: redis-py reconnects and resubscribes
+                logger.warning("live room subscription lost; reconnecting", exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if message is None:
+                continue
+            kind = message["type"]
+            if kind == "message":
+                room = self.by_channel.get(message["channel"])
+                if room is not None:
+                    self.deliver(room, message["data"].decode())
+            elif kind == "subscribe":
+                room = self.by_channel.get(message["channel"])
+                if room is not None:
+                    if not room.ready.done():
+                        room.ready.set_result(True)
+                    else:  # a resubscription after a reconnect: frames may have been missed
+                        self.loop.create_task(self._resync(room))
+
+    async def _resync(self, room: Room) -> None:
+        """After a lost subscription, send every local socket a fresh snapshot."""
+        from livestream.selectors import room_snapshot_frames
+
+        room.generation += 1
+        room.snapshot = None
+        try:
+            frames = await self.snapshot(room.stream_id, room_snapshot_frames)
+        except Exception:  # noqa: BLE001
+            logger.exception("live room resync failed for stream %s", room.stream_id)
+            return
+        for text in frames:
+            message = {"type": "websocket.send", "text": text}
+            for outbox in room.sockets.values():
+                outbox.push(message)
+
+    # --- presence and viewers -------------------------------------------------------
+
+    def _presence_change(self, stream_id: int, *, added: str | None = None, removed: str | None = None) -> None:
+        if added:
+            self._added.setdefault(stream_id, []).append(added)
+        if removed:
+            pending = self._added.get(stream_id)
+            if pending and removed in pending:
+                pending.remove(removed)
+            else:
+                self._removed.setdefault(stream_id, []).append(removed)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush_presence)
+
+    def _take_presence_changes(self):
+        self._flush_scheduled = False
+        added, removed = self._added, self._removed
+        self._added, self._removed = {}, {}
+        return added, removed
+
+    async def _apply_presence(self, presence, added, removed) -> None:
+        for stream_id in set(added) | set(removed):
+            try:
+                await presence.change(stream_id, added.get(stream_id, []), removed.get(stream_id, []))
+            except Exception:  # noqa: BLE001 - the next heartbeat repairs the members
+                logger.warning("viewer presence update failed", exc_info=True)
+
+    def _flush_presence(self) -> None:
+        added, removed = self._take_presence_changes()
+        if not (added or removed):
+            return
+        task = self.loop.create_task(self._apply_presence(self.presence or local_presence(), added, removed))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    def _track(self, task: asyncio.Task) -> None:
+        self.tasks.append(task)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.LIVE_VIEWER_HEARTBEAT_S)
+            members = {sid: [self._member(s) for s in room.sockets] for sid, room in self.rooms.items()}
+            try:
+                await self.presence.refresh(members)
+            except Exception:  # noqa: BLE001
+                logger.warning("viewer heartbeat failed", exc_info=True)
+
+    async def _viewers(self) -> None:
+        from livestream.events import send_frame_async, viewers_frame
+        from livestream.services.streams import stream_peak_record
+
+        presence = self.presence or local_presence()
+        while True:
+            await asyncio.sleep(settings.LIVE_VIEWERS_INTERVAL_S)
+            for stream_id in list(self.rooms):
+                try:
+                    count, new_peak = await presence.tick(stream_id)
+                    if count is None:
+                        continue
+                    await send_frame_async(stream_id, viewers_frame(count), client=self.client)
+                    if new_peak:
+                        await database_sync_to_async(stream_peak_record)(stream_id=stream_id, viewers=count)
+                except Exception:  # noqa: BLE001 - try again next second
+                    logger.warning("viewer count for stream %s not sent", stream_id, exc_info=True)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        if settings.REDIS_URL:
+            self.client = room_redis.async_client()
+            self.presence = RedisPresence(self.client)
+        if self.hub:
+            self.pubsub = self.client.pubsub()
+            await self.pubsub.connect()
+            self._track(self.loop.create_task(self._read()))
+        if self.presence is not None:
+            self._track(self.loop.create_task(self._heartbeat()))
+        self._track(self.loop.create_task(self._viewers()))
+
+    async def _stop(self) -> None:
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # The last leaves' presence removals must still reach Redis before it closes.
+        added, removed = self._take_presence_changes()
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+        await self._apply_presence(self.presence or local_presence(), added, removed)
+        if self.pubsub is not None:
+            try:
+                await self.pubsub.aclose()
+            finally:
+                self.pubsub = None
+        if self.client is not None:
+            try:
+                await self.client.aclose()
+            finally:
+                self.client = None
+        self.presence = None
+
+
+_processes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomProcess]" = weakref.WeakKeyDictionary()
+
+
+def room_process() -> RoomProcess:
+    """This event loop's (this server process's) room process."""
+    loop = asyncio.get_running_loop()
+    process = _processes.get(loop)
+    if process is None:
+        process = _processes[loop] = RoomProcess(loop)
+    return process

@@ -1,0 +1,184 @@
+"""Input and output shapes of the live-room API (no logic)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import ChatMessage, ChatMute, Offer, Stream
+
+
+def playback_url(stream: Stream) -> str:
+    return f"{settings.STREAM_PLAYBACK_BASE_URL.rstrip('/')}/{stream.playback_id}.m3u8"
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+class StreamListFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Stream.Status.choices, required=False)
+    merchant = serializers.IntegerField(required=False, min_value=1)
+    mine = serializers.BooleanField(required=False, default=False,
+                                    help_text=_("Only my own streams (merchants), cancelled ones included."))
+
+
+class StreamCreateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=100)
+    scheduled_at = serializers.DateTimeField()
+    products = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True,
+                                     max_length=100)
+    cover = serializers.ImageField(required=False)
+
+    def validate_cover(self, value):
+        if value and value.size > settings.UPLOAD_MAX_BYTES:
+            raise serializers.ValidationError(_("The image is too large."))
+        return value
+
+
+class StreamUpdateInput(StreamCreateInput):
+    title = serializers.CharField(max_length=100, required=False)
+    scheduled_at = serializers.DateTimeField(required=False)
+    products = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
+
+
+class PinInput(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1, allow_null=True, help_text=_("null unpins."))
+
+
+class OfferCreateInput(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    quantity = serializers.IntegerField()
+    per_buyer_limit = serializers.IntegerField(required=False, allow_null=True)
+    duration_s = serializers.IntegerField()
+
+
+class MuteInput(serializers.Serializer):
+    user = serializers.IntegerField(min_value=1)
+
+
+class HookForm(serializers.Serializer):
+    """nginx-rtmp's on_publish / on_publish_done form (other fields are ignored)."""
+
+    name = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("The stream key."))
+    app = serializers.CharField(required=False, allow_blank=True, default="")
+    addr = serializers.CharField(required=False, allow_blank=True, default="")
+    call = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+class MerchantBrief(serializers.Serializer):
+    id = serializers.IntegerField()
+    shop_name = serializers.CharField()
+
+
+class ProductCard(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    unit = serializers.CharField()
+    stock = serializers.IntegerField()
+
+
+class OfferOutput(serializers.ModelSerializer):
+    product = ProductCard()
+    sold = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Offer
+        fields = ["id", "product", "price", "quantity", "remaining", "sold", "returned", "per_buyer_limit",
+                  "status", "end_reason", "starts_at", "ends_at", "ended_at"]
+
+
+class StreamTotals(serializers.Serializer):
+    peak_viewers = serializers.IntegerField()
+    chat_messages = serializers.IntegerField()
+    orders = serializers.IntegerField(help_text=_("Paid orders placed from the stream with this shop."))
+    units = serializers.IntegerField()
+    gmv = serializers.DecimalField(max_digits=14, decimal_places=2, help_text=_("Paid sales, CNY."))
+
+
+class StreamListOutput(serializers.ModelSerializer):
+    merchant = MerchantBrief()
+    playback_url = serializers.SerializerMethodField()
+    viewers = serializers.SerializerMethodField(help_text=_("Sockets in the room now (live streams)."))
+
+    class Meta:
+        model = Stream
+        fields = ["id", "title", "cover", "merchant", "status", "scheduled_at", "started_at", "ended_at",
+                  "cancelled_at", "playback_url", "viewers", "pinned_product"]
+
+    def get_playback_url(self, stream) -> str:
+        return playback_url(stream)
+
+    def get_viewers(self, stream) -> int:
+        return self.context.get("viewers", {}).get(stream.pk, 0)
+
+
+class StreamOutput(StreamListOutput):
+    products = ProductCard(many=True)
+    pinned_product = ProductCard(allow_null=True)
+    offers = serializers.SerializerMethodField(help_text=_("The live offers."))
+    totals = serializers.SerializerMethodField(help_text=_("Once the stream has ended."))
+    peak_viewers = serializers.IntegerField()
+
+    class Meta(StreamListOutput.Meta):
+        fields = StreamListOutput.Meta.fields + ["products", "offers", "peak_viewers", "totals"]
+
+    def get_viewers(self, stream) -> int:
+        return getattr(stream, "viewer_count", 0)
+
+    @extend_schema_field(OfferOutput(many=True))
+    def get_offers(self, stream):
+        return OfferOutput(getattr(stream, "live_offers", []), many=True).data
+
+    @extend_schema_field(StreamTotals(allow_null=True))
+    def get_totals(self, stream):
+        totals = getattr(stream, "totals", None)
+        return StreamTotals(totals).data if totals else None
+
+
+class StreamOwnerOutput(StreamOutput):
+    """What the stream's owner sees besides: the secret key and where to push."""
+
+    stream_key = serializers.CharField()
+    ingest_url = serializers.SerializerMethodField()
+    ingest_active = serializers.BooleanField()
+
+    class Meta(StreamOutput.Meta):
+        fields = StreamOutput.Meta.fields + ["stream_key", "ingest_url", "ingest_active"]
+
+    def get_ingest_url(self, stream) -> str:
+        return settings.STREAM_INGEST_URL
+
+
+class ChatUser(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    host = serializers.BooleanField()
+
+
+class ChatMessageOutput(serializers.ModelSerializer):
+    user = serializers.SerializerMethodField()
+    at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = ChatMessage
+        fields = ["id", "user", "text", "at"]
+
+    @extend_schema_field(ChatUser)
+    def get_user(self, message):
+        return {"id": message.user_id, "name": message.user.username,
+                "host": message.user_id == message.stream.merchant.user_id}
+
+
+class MuteOutput(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = ChatMute
+        fields = ["user", "username", "created_at"]
