@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LivestreamConfig(AppConfig):
     name = "livestream"
     verbose_name = _("Live streams")
+
+    def ready(self):
+        from . import checks  # noqa: F401
