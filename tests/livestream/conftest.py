@@ -89,13 +89,15 @@ async def next_event(comm: WebsocketCommunicator, kind: str | None = None, *, ti
 
 
 async def drain(comm: WebsocketCommunicator, *, quiet: float = 0.3) -> list[dict]:
-    """Everything received until the socket stays quiet for ``quiet`` seconds."""
+    """Everything received until the socket stays quiet for ``quiet`` seconds.
+
+    (``receive_nothing`` polls without timing out: asgiref cancels the application
+    when ``receive_output`` times out.)
+    """
     events = []
-    while True:
-        try:
-            events.append(json.loads(await comm.receive_from(timeout=quiet)))
-        except asyncio.TimeoutError:
-            return events
+    while not await comm.receive_nothing(timeout=quiet, interval=0.02):
+        events.append(json.loads(await comm.receive_from()))
+    return events
 
 
 async def join(stream_id: int, **kwargs) -> WebsocketCommunicator:
