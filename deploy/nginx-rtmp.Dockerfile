@@ -19,6 +19,7 @@ COPY deploy/nginx-rtmp.conf.template /etc/nginx/nginx-rtmp.conf.template
 # Production defaults for every placeholder except HOOK_SECRET (required).
 ENV CUNBO_API=http://web:8000 \
     RTMP_LISTEN=1935 \
+    RTMP_RELAY=127.0.0.1:1935 \
     HTTP_LISTEN=8080 \
     HLS_PATH=/var/hls \
     NGINX_USER=www-data \
@@ -37,7 +38,7 @@ CMD ["/bin/sh", "-ec", "\
 : \"${HOOK_SECRET:?HOOK_SECRET must be set}\"; \
 mkdir -p \"$HLS_PATH\" \"$NGINX_TEMP_DIR\"; \
 chown \"$NGINX_USER\" \"$HLS_PATH\"; \
-envsubst '${CUNBO_API} ${HOOK_SECRET} ${RTMP_LISTEN} ${HTTP_LISTEN} ${HLS_PATH} ${NGINX_USER} ${NGINX_PID} ${NGINX_ERROR_LOG} ${NGINX_LOG_LEVEL} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR}' \
+envsubst '${CUNBO_API} ${HOOK_SECRET} ${RTMP_LISTEN} ${RTMP_RELAY} ${HTTP_LISTEN} ${HLS_PATH} ${NGINX_USER} ${NGINX_PID} ${NGINX_ERROR_LOG} ${NGINX_LOG_LEVEL} ${NGINX_ACCESS_LOG} ${NGINX_TEMP_DIR}' \
   < /etc/nginx/nginx-rtmp.conf.template > /etc/nginx/nginx.conf; \
 nginx -t -q; \
 exec nginx -g 'daemon off;'"]

@@ -206,6 +206,7 @@ def _start(
         "CUNBO_API": hook_base_url.rstrip("/"),
         "HOOK_SECRET": urllib.parse.quote(hook_secret, safe=""),
         "RTMP_LISTEN": f"127.0.0.1:{rtmp_port}",
+        "RTMP_RELAY": f"127.0.0.1:{rtmp_port}",
         "HTTP_LISTEN": f"127.0.0.1:{http_port}",
         "HLS_PATH": str(hls_dir),
         # As root: run workers as root so they can write into workdir.
