@@ -1,0 +1,120 @@
+"""The room across several real server processes, and a burst of 1,000 connects and disconnects."""
+
+import asyncio
+import json
+import time
+import urllib.request
+
+import pytest
+from django.db import connection
+
+from livestream import services
+from livestream.realtime import redis as room_redis
+from tests.factories import ConsumerFactory
+
+from .conftest import token_for
+from .servers import uvicorn_servers
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+ORIGIN = "http://localhost"
+
+
+def in_thread(fn, **kwargs):
+    """Run a service in a worker thread with its own connection, closed afterwards."""
+    def call():
+        try:
+            return fn(**kwargs)
+        finally:
+            connection.close()
+    return asyncio.to_thread(call)
+
+
+async def open_socket(port: int, stream_id: int, token: str | None = None):
+    from websockets.asyncio.client import connect
+
+    url = f"ws://127.0.0.1:{port}/ws/streams/{stream_id}/" + (f"?token={token}" if token else "")
+    return await connect(url, origin=ORIGIN, compression=None, open_timeout=20, ping_interval=None, max_size=None)
+
+
+async def next_of(ws, kind: str, timeout: float = 5.0, where=lambda e: True) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        event = json.loads(await asyncio.wait_for(ws.recv(), max(left, 0.01)))
+        if event["type"] == kind and where(event):
+            return event
+
+
+def viewers(port: int, stream_id: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/streams/{stream_id}/", timeout=10) as r:
+        return json.loads(r.read())["viewers"]
+
+
+def test_every_event_reaches_sockets_on_every_process(live_stream, viewer, owner, product, tmp_path):
+    with uvicorn_servers(2, tmp_path) as [(a, _), (b, _)]:
+        async def scenario():
+            alice = await open_socket(a, live_stream.pk, token_for(viewer))
+            bob = await open_socket(b, live_stream.pk)
+            carol = await open_socket(b, live_stream.pk)
+            everyone = (alice, bob, carol)
+            for ws in everyone:
+                assert (await next_of(ws, "stream.status"))["status"] == "live"
+            # Presence is shared: each process counts the other's sockets.
+            for ws in everyone:
+                await next_of(ws, "stream.viewers", where=lambda e: e["count"] == 3)
+            await alice.send(json.dumps({"type": "chat.send", "text": "两个进程都听到"}))
+            for ws in everyone:
+                assert (await next_of(ws, "chat.message"))["text"] == "两个进程都听到"
+            await in_thread(services.stream_pin, stream_id=live_stream.pk, actor=owner, product_id=product.pk)
+            for ws in everyone:
+                assert (await next_of(ws, "product.pinned"))["product"] == product.pk
+            assert viewers(a, live_stream.pk) == viewers(b, live_stream.pk) == 3
+            await carol.close()
+            await next_of(alice, "stream.viewers", where=lambda e: e["count"] == 2)
+            await alice.close()
+            await bob.close()
+
+        asyncio.run(scenario())
+
+
+def test_a_burst_of_1000_connects_and_disconnects(live_stream, tmp_path):
+    chatter = ConsumerFactory()
+    channel = room_redis.room_channel(live_stream.pk)
+    client = room_redis.sync_client()
+    with uvicorn_servers(2, tmp_path) as servers:
+        ports = [port for port, _log in servers]
+
+        async def scenario():
+            started = time.monotonic()
+            sockets = await asyncio.gather(*(open_socket(ports[i % 2], live_stream.pk) for i in range(1000)),
+                                           return_exceptions=True)
+            failed = [s for s in sockets if isinstance(s, BaseException)]
+            assert not failed, f"{len(failed)} refused handshakes, e.g. {failed[0]!r}"
+            connect_s = time.monotonic() - started
+            # Every socket counts (allow the batched presence writes a moment).
+            deadline = time.monotonic() + 10
+            while viewers(ports[0], live_stream.pk) != 1000 and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert viewers(ports[0], live_stream.pk) == 1000
+            assert client.pubsub_numsub(channel)[0][1] == 2  # one subscription per process
+            # One line reaches all 1,000 sockets.
+            sender = await open_socket(ports[0], live_stream.pk, token_for(chatter))
+            await sender.send(json.dumps({"type": "chat.send", "text": "burst"}))
+            got = await asyncio.gather(*(next_of(ws, "chat.message", timeout=20) for ws in sockets))
+            assert all(e["text"] == "burst" for e in got)
+            await sender.close()
+            await asyncio.gather(*(ws.close() for ws in sockets))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and (
+                    viewers(ports[0], live_stream.pk) or client.pubsub_numsub(channel)[0][1]):
+                await asyncio.sleep(0.2)
+            return connect_s
+
+        connect_s = asyncio.run(scenario())
+        assert viewers(ports[0], live_stream.pk) == 0  # no stale members
+        assert client.pubsub_numsub(channel)[0][1] == 0  # both processes unsubscribed
+        assert client.zcard(room_redis.viewers_key(live_stream.pk)) == 0
+        print(f"1000 connects in {connect_s:.1f}s")
+    for _port, log in servers:
+        text = log.read_text()
+        assert "Traceback" not in text and "ERROR" not in text, text[-3000:]
