@@ -75,9 +75,14 @@ def _run_loop(coro, use_uvloop: bool):
     return asyncio.run(coro)
 
 
+# Origin header for every client (servers that check it, like the app's AllowedHostsOriginValidator).
+# An environment variable so that the spawned worker processes inherit it.
+_ORIGIN = os.environ.get("BENCH_WS_ORIGIN") or None
+
+
 def _connect(url: str, open_timeout: float):
     from websockets.asyncio.client import connect
-    return connect(url, compression=None, open_timeout=open_timeout, ping_interval=None,
+    return connect(url, compression=None, open_timeout=open_timeout, ping_interval=None, origin=_ORIGIN,
                    proxy=None, max_size=None, close_timeout=2)
 
 
@@ -133,7 +138,7 @@ class _Watcher(asyncio.Protocol):
 
     def __init__(self, uri, rec: _Recorder, opened):
         from websockets.client import ClientProtocol
-        self.p = ClientProtocol(uri, max_size=None)  # no extensions => no compression
+        self.p = ClientProtocol(uri, origin=_ORIGIN, max_size=None)  # no extensions => no compression
         self.rec = rec
         self.opened = opened
         self.last = -1

@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -35,7 +36,7 @@ from core.ws_auth import user_for_token
 from . import events, services
 from .realtime.hub import room_process
 from .realtime.outbox import Outbox
-from .selectors import room_info, room_snapshot_frames
+from .selectors import room_snapshot_frames
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,15 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.channel_layer_alias = NO_LAYER if settings.LIVE_ROOM_FANOUT == "hub" else "default"
         return await super().__call__(scope, receive, send)
 
+    async def dispatch(self, message):
+        # Channels awaits aclose_old_connections() (a hop to the shared sync thread) before
+        # every handler; this consumer reaches the database only through
+        # DatabaseSyncToAsync, which closes stale connections in its own thread already.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.stream_id = int(self.scope["url_route"]["kwargs"]["stream_id"])
         self.socket_id = uuid.uuid4().hex
@@ -86,7 +96,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             token = dict(_query(self.scope)).get("token", "")
             self.auth_expires = _token_expiry(token)
         self.outbox = Outbox(self.base_send, limit=settings.LIVE_ROOM_SEND_QUEUE)
-        info = await database_sync_to_async(room_info)(self.stream_id)
+        process = room_process()
+        info = await process.info(self.stream_id)
         await self.accept()
         if info is None:
             self.outbox.release()
@@ -94,7 +105,6 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         self.owner_id = info["owner_id"]
-        process = room_process()
         try:
             if self.channel_layer is not None:
                 await self.channel_layer.group_add(events.stream_group(self.stream_id), self.channel_name)
@@ -168,8 +178,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         if not self._signed_in():
             await self._send_error("not_authenticated", _("Sign in to chat."))
             return
-        await database_sync_to_async(services.chat_send)(
-            stream_id=self.stream_id, user=self.user, text=message.get("text"))
+        await database_sync_to_async(services.chat_send)(stream_id=self.stream_id, user=self.user, text=message.get("text"))
 
     async def _moderate(self, message, action):
         if not self._signed_in() or self.user.pk != self.owner_id:

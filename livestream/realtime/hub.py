@@ -35,6 +35,7 @@ from .presence import RedisPresence, local_presence
 logger = logging.getLogger(__name__)
 
 _SUBSCRIBE_TIMEOUT_S = 5.0
+_INFO_TTL_S = 5.0
 # Frames whose event cannot change a room's snapshot (status, pin, offers).
 _SNAPSHOT_NEUTRAL = ('{"type":"chat.', '{"type":"stream.viewers"', '{"type":"sale.made"')
 
@@ -67,6 +68,7 @@ class RoomProcess:
         self._removed: dict[int, list[str]] = {}
         self._flush_scheduled = False
         self._flushes: set[asyncio.Task] = set()
+        self._info: dict[int, tuple[float, dict | None]] = {}
         self.delivered_frames = 0
 
     # --- membership ------------------------------------------------------------------
@@ -112,6 +114,23 @@ class RoomProcess:
 
     def _member(self, socket_id: str) -> str:
         return f"{self.id}:{socket_id}"
+
+    # --- what a joining socket needs -----------------------------------------------
+
+    async def info(self, stream_id: int) -> dict | None:
+        """The stream's owner and visibility (None: no such stream), cached a few seconds per process
+        so that a burst of joins does not queue one query each on the shared sync thread."""
+        from livestream.selectors import room_info
+
+        now = self.loop.time()
+        cached = self._info.get(stream_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        info = await database_sync_to_async(room_info)(stream_id)
+        if len(self._info) > 10000:
+            self._info.clear()
+        self._info[stream_id] = (now + _INFO_TTL_S, info)
+        return info
 
     # --- snapshot cache --------------------------------------------------------------
 
