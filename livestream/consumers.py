@@ -37,10 +37,12 @@ from . import events, services
 from .realtime.hub import room_process
 from .realtime.outbox import Outbox
 from .selectors import room_snapshot_frames
+from .services.chat import ChatLine
 
 logger = logging.getLogger(__name__)
 
 NO_LAYER = "livestream-room-without-channel-layer"
+MAX_CHAT_IN_FLIGHT = 20  # lines of one socket waiting for the chat writer
 
 
 def _token_expiry(raw: str) -> float | None:
@@ -90,6 +92,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.stream_id = int(self.scope["url_route"]["kwargs"]["stream_id"])
         self.socket_id = uuid.uuid4().hex
         self.joined = False
+        self.chat_in_flight = 0
         self.user = self.scope.get("user") or AnonymousUser()
         self.auth_expires = None
         if self.user.is_authenticated:
@@ -101,7 +104,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         if info is None:
             self.outbox.release()
-            await self._send_error("not_found", _("No such stream."))
+            self._error("not_found", _("No such stream."))
             await self.close(code=4404)
             return
         self.owner_id = info["owner_id"]
@@ -114,7 +117,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("could not join live room %s", self.stream_id)
             self.outbox.release()
-            await self._send_error("unavailable", _("The room is briefly unavailable; reconnect shortly."))
+            self._error("unavailable", _("The room is briefly unavailable; reconnect shortly."))
             await self.close(code=1011)
             return
         self.outbox.release([{"type": "websocket.send", "text": text} for text in frames])
@@ -136,28 +139,28 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else bytes_data
         if raw is not None and _frame_size(raw) > settings.LIVE_ROOM_MAX_FRAME_BYTES:
-            await self._send_error("too_large", _("That message is too large."))
+            self._error("too_large", _("That message is too large."))
             await self.close(code=1009)
             return
         if text_data is None:
-            await self._send_error("malformed", _("Send JSON text frames."))
+            self._error("malformed", _("Send JSON text frames."))
             return
         try:
             message = json.loads(text_data)
         except ValueError:
-            await self._send_error("malformed", _("That is not valid JSON."))
+            self._error("malformed", _("That is not valid JSON."))
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self._send_error("malformed", _("A message is a JSON object with a type."))
+            self._error("malformed", _("A message is a JSON object with a type."))
             return
         handler = self.HANDLERS.get(message["type"])
         if handler is None:
-            await self._send_error("unknown_type", _("Unknown message type."))
+            self._error("unknown_type", _("Unknown message type."))
             return
         try:
             await handler(self, message)
         except DomainError as error:
-            await self._send_error(error.code, error.message)
+            self._error(error.code, error.message)
 
     # --- client messages ------------------------------------------------------------
 
@@ -165,7 +168,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         raw = message.get("token")
         user = await user_for_token(raw) if isinstance(raw, str) and raw else AnonymousUser()
         if not user.is_authenticated:
-            await self._send_error("not_authenticated", _("That token is not valid; you can watch but not chat."))
+            self._error("not_authenticated", _("That token is not valid; you can watch but not chat."))
             return
         self.user, self.auth_expires = user, _token_expiry(raw)
 
@@ -176,17 +179,30 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
 
     async def _chat_send(self, message):
         if not self._signed_in():
-            await self._send_error("not_authenticated", _("Sign in to chat."))
+            self._error("not_authenticated", _("Sign in to chat."))
             return
-        await database_sync_to_async(services.chat_send)(stream_id=self.stream_id, user=self.user, text=message.get("text"))
+        if self.chat_in_flight >= MAX_CHAT_IN_FLIGHT:
+            self._error("rate_limited", _("You are sending messages too fast; wait a few seconds."))
+            return
+        # Handed to this process's chat writer without waiting: the next frame is read at
+        # once, and the service's verdict comes back through the future.
+        self.chat_in_flight += 1
+        line = ChatLine(stream_id=self.stream_id, user=self.user, text=message.get("text"))
+        room_process().chat.submit(line).add_done_callback(self._chat_done)
+
+    def _chat_done(self, future) -> None:
+        self.chat_in_flight -= 1
+        result = future.result()
+        if isinstance(result, DomainError):
+            self._error(result.code, result.message)
 
     async def _moderate(self, message, action):
         if not self._signed_in() or self.user.pk != self.owner_id:
-            await self._send_error("forbidden", _("Only the host can do that."))
+            self._error("forbidden", _("Only the host can do that."))
             return
         target = message.get("id") if action is services.chat_message_delete else message.get("user")
         if not isinstance(target, int) or isinstance(target, bool):
-            await self._send_error("malformed", _("Say which one with a numeric id."))
+            self._error("malformed", _("Say which one with a numeric id."))
             return
         kwargs = {"message_id": target} if action is services.chat_message_delete else {"user_id": target}
         await database_sync_to_async(action)(stream_id=self.stream_id, actor=self.user, **kwargs)
@@ -208,7 +224,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         "chat.unmute": _chat_unmute,
     }
 
-    async def _send_error(self, code: str, message) -> None:
+    def _error(self, code: str, message) -> None:
         with translation.override(_language(self.scope, self.user)):
             text = events.error_frame(code, force_str(message))
         self.outbox.push({"type": "websocket.send", "text": text})

@@ -67,6 +67,27 @@ def publish(stream_id: int, event_type: str, **payload) -> None:
     transaction.on_commit(lambda: _send_logged(stream_id, text))
 
 
+def _send_many_logged(frames: list[tuple[int, str]]) -> None:
+    try:
+        if settings.LIVE_ROOM_FANOUT == "hub":
+            pipe = room_redis.sync_client().pipeline(transaction=False)
+            for stream_id, text in frames:
+                pipe.publish(room_redis.room_channel(stream_id), text)
+            pipe.execute()
+        else:
+            for stream_id, text in frames:
+                send_frame_now(stream_id, text)
+    except Exception:  # noqa: BLE001 - see _send_logged
+        logger.exception("live room events not published")
+
+
+def publish_many(events: list[tuple[int, str, dict]]) -> None:
+    """Queue several ``(stream_id, event_type, payload)`` at once: one Redis round trip on commit."""
+    frames = [(stream_id, frame(event_type, **payload)) for stream_id, event_type, payload in events]
+    if frames:
+        transaction.on_commit(lambda: _send_many_logged(frames))
+
+
 # --- the room's events (contract: "The live room") ------------------------------------------
 
 

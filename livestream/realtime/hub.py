@@ -69,6 +69,7 @@ class RoomProcess:
         self._flush_scheduled = False
         self._flushes: set[asyncio.Task] = set()
         self._info: dict[int, tuple[float, dict | None]] = {}
+        self.chat = ChatWriter(loop)
         self.delivered_frames = 0
 
     # --- membership ------------------------------------------------------------------
@@ -301,6 +302,45 @@ class RoomProcess:
             finally:
                 self.client = None
         self.presence = None
+
+
+class ChatWriter:
+    """Stores this process's chat lines in batches, in arrival order.
+
+    Each socket hands its lines over without waiting for the database (a socket may
+    have several in flight; their order is kept by this FIFO); one batch is written at
+    a time, with everything that queued while the previous one was being written.
+    A refusal comes back to the sender through its future.
+    """
+
+    MAX_BATCH = 200
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.queue: list = []
+        self.task: asyncio.Task | None = None
+
+    def submit(self, line) -> asyncio.Future:
+        future = self.loop.create_future()
+        self.queue.append((line, future))
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+        return future
+
+    async def _run(self) -> None:
+        from core.errors import ServiceUnavailable
+        from livestream.services.chat import chat_send_many
+
+        while self.queue:
+            batch, self.queue = self.queue[:self.MAX_BATCH], self.queue[self.MAX_BATCH:]
+            try:
+                results = await database_sync_to_async(chat_send_many)(lines=[line for line, _f in batch])
+            except Exception:  # noqa: BLE001 - the database or Redis is down: tell the senders
+                logger.exception("chat batch not stored")
+                results = [ServiceUnavailable()] * len(batch)
+            for (_line, future), result in zip(batch, results):
+                if not future.done():
+                    future.set_result(result)
 
 
 _processes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomProcess]" = weakref.WeakKeyDictionary()

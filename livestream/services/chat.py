@@ -9,11 +9,12 @@ sent ``LIVE_CHAT_RATE_LIMIT`` lines in the last ``LIVE_CHAT_RATE_WINDOW_S`` seco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,19 +40,33 @@ return n
 _rate_script = None
 
 
-def chat_rate_hit(*, stream_id: int, user_id: int) -> bool:
-    """Count one line; True while the user is within the limit."""
+def _rate_key(stream_id: int, user_id: int) -> str:
+    return f"{room_redis.prefix()}chat-rate:{stream_id}:{user_id}"
+
+
+def chat_rate_hits(pairs: list[tuple[int, int]]) -> list[bool]:
+    """Count one line for each (stream, user); True where the user is still within the limit.
+
+    One atomic Lua INCR+PEXPIRE per line, all in one Redis round trip.
+    """
     global _rate_script
-    window = settings.LIVE_CHAT_RATE_WINDOW_S
-    key = f"{room_redis.prefix()}chat-rate:{stream_id}:{user_id}"
+    if not pairs:
+        return []
+    window_ms = settings.LIVE_CHAT_RATE_WINDOW_S * 1000
     if settings.REDIS_URL:
+        client = room_redis.sync_client()
         if _rate_script is None:
-            _rate_script = room_redis.sync_client().register_script(_RATE)
-        count = _rate_script(keys=[key], args=[window * 1000])
+            _rate_script = client.register_script(_RATE)
+        pipe = client.pipeline(transaction=False)
+        for stream_id, user_id in pairs:
+            _rate_script(keys=[_rate_key(stream_id, user_id)], args=[window_ms], client=pipe)
+        counts = pipe.execute()
     else:
-        cache.add(key, 0, window)
-        count = cache.incr(key)
-    return count <= settings.LIVE_CHAT_RATE_LIMIT
+        counts = []
+        for stream_id, user_id in pairs:
+            cache.add(_rate_key(stream_id, user_id), 0, settings.LIVE_CHAT_RATE_WINDOW_S)
+            counts.append(cache.incr(_rate_key(stream_id, user_id)))
+    return [count <= settings.LIVE_CHAT_RATE_LIMIT for count in counts]
 
 
 def _banned_word_in(text: str) -> bool:
@@ -64,11 +79,17 @@ def chat_payload(message: ChatMessage, *, user, host: bool) -> dict:
             "text": message.text, "at": message.created_at}
 
 
-@transaction.atomic
-def chat_send(*, stream_id: int, user, text) -> ChatMessage:
-    if user is None or not user.is_authenticated:
+@dataclass(frozen=True)
+class ChatLine:
+    stream_id: int
+    user: object
+    text: object
+
+
+def _clean_text(line: ChatLine) -> str:
+    if line.user is None or not line.user.is_authenticated:
         raise ChatRefused(_("Sign in to chat."), code="not_authenticated", status=401)
-    text = (text if isinstance(text, str) else "").strip()
+    text = (line.text if isinstance(line.text, str) else "").strip()
     if not text:
         raise ChatRefused(_("Write something first."), code="empty")
     if len(text) > settings.LIVE_CHAT_MAX_LENGTH:
@@ -76,27 +97,74 @@ def chat_send(*, stream_id: int, user, text) -> ChatMessage:
                           code="too_long")
     if _banned_word_in(text):
         raise ChatRefused(_("Please keep the conversation and the sale on the platform."), code="banned_word")
-    room = (Stream.objects.filter(pk=stream_id)
-            .annotate(muted=Exists(ChatMute.objects.filter(stream_id=OuterRef("pk"), user_id=user.pk)))
-            .values("status", "merchant__user_id", "muted").first())
-    if room is None:
-        raise NotFound(_("No such stream."))
-    if room["status"] not in (Stream.Status.SCHEDULED, Stream.Status.LIVE):
-        raise ChatRefused(_("The chat of this stream is closed."), code="chat_closed", status=409)
-    if room["muted"]:
-        raise ChatRefused(_("The host has muted you in this chat."), code="muted", status=403)
-    if not chat_rate_hit(stream_id=stream_id, user_id=user.pk):
-        raise ChatRefused(_("You are sending messages too fast; wait a few seconds."), code="rate_limited",
-                          status=429)
-    if connection.vendor == "postgresql":
-        # A chat line is not money: do not make every line wait for the WAL flush. A
-        # database crash may lose the last fraction of a second of chat, never an order.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-    message = ChatMessage.objects.create(stream_id=stream_id, user=user, text=text)
-    events.chat_message(stream_id=stream_id,
-                        message=chat_payload(message, user=user, host=room["merchant__user_id"] == user.pk))
-    return message
+    return text
+
+
+def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
+    """Apply the chat rules to each line and store the accepted ones: one result per line, in order.
+
+    A whole batch costs a fixed number of round trips (rooms, mutes, the rate counters,
+    one INSERT, one COMMIT, one PUBLISH pipeline), so a busy room's chat keeps up
+    however slow each round trip gets: the live room's writer hands over every line
+    that queued while the previous batch was being written.
+    """
+    results: list = [None] * len(lines)
+    texts: dict[int, str] = {}
+    for index, line in enumerate(lines):
+        try:
+            texts[index] = _clean_text(line)
+        except DomainError as error:
+            results[index] = error
+    if texts:
+        stream_ids = {lines[i].stream_id for i in texts}
+        rooms = {row["pk"]: row for row in Stream.objects.filter(pk__in=stream_ids)
+                 .values("pk", "status", "merchant__user_id")}
+        muted = set(ChatMute.objects.filter(stream_id__in=stream_ids, user_id__in={lines[i].user.pk for i in texts})
+                    .values_list("stream_id", "user_id"))
+        for index in list(texts):
+            line = lines[index]
+            room = rooms.get(line.stream_id)
+            if room is None:
+                results[index] = NotFound(_("No such stream."))
+            elif room["status"] not in (Stream.Status.SCHEDULED, Stream.Status.LIVE):
+                results[index] = ChatRefused(_("The chat of this stream is closed."), code="chat_closed", status=409)
+            elif (line.stream_id, line.user.pk) in muted:
+                results[index] = ChatRefused(_("The host has muted you in this chat."), code="muted", status=403)
+            else:
+                continue
+            del texts[index]
+        allowed = chat_rate_hits([(lines[i].stream_id, lines[i].user.pk) for i in texts])
+        for index, ok in zip(list(texts), allowed):
+            if not ok:
+                results[index] = ChatRefused(_("You are sending messages too fast; wait a few seconds."),
+                                             code="rate_limited", status=429)
+                del texts[index]
+    if texts:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # A chat line is not money: do not make every line wait for the WAL flush. A
+                # database crash may lose the last fraction of a second of chat, never an order.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            order = list(texts)
+            stored = ChatMessage.objects.bulk_create(
+                [ChatMessage(stream_id=lines[i].stream_id, user=lines[i].user, text=texts[i]) for i in order])
+            published = []
+            for index, message in zip(order, stored):
+                line = lines[index]
+                results[index] = message
+                host = rooms[line.stream_id]["merchant__user_id"] == line.user.pk
+                published.append((line.stream_id, "chat.message", chat_payload(message, user=line.user, host=host)))
+            events.publish_many(published)
+    return results
+
+
+def chat_send(*, stream_id: int, user, text) -> ChatMessage:
+    """One line (see ``chat_send_many``); raises the refusal."""
+    result = chat_send_many(lines=[ChatLine(stream_id=stream_id, user=user, text=text)])[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 @transaction.atomic

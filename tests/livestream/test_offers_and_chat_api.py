@@ -172,3 +172,26 @@ def test_only_the_owner_deletes_and_mutes(client_for, live_stream, viewer, owner
     assert host.delete(f"/api/streams/{live_stream.pk}/mutes/{viewer.pk}/").status_code == 204
     assert host.delete(f"/api/streams/{live_stream.pk}/mutes/{viewer.pk}/").status_code == 404
     assert not ChatMessage.objects.get(pk=line.pk).deleted
+
+
+def test_a_batch_of_lines_gets_one_verdict_each_in_order(live_stream, viewer, owner, settings):
+    from livestream.services.chat import ChatLine, ChatRefused, chat_send_many
+    from django.contrib.auth.models import AnonymousUser
+    from tests.factories import StreamFactory
+
+    settings.LIVE_CHAT_RATE_LIMIT = 2
+    muted = ConsumerFactory()
+    services.chat_mute(stream_id=live_stream.pk, user_id=muted.pk, actor=owner)
+    ended = StreamFactory(merchant=live_stream.merchant, status="ended")
+    lines = [
+        ChatLine(live_stream.pk, viewer, "one"), ChatLine(live_stream.pk, AnonymousUser(), "anon"),
+        ChatLine(live_stream.pk, muted, "hush"), ChatLine(ended.pk, viewer, "late"),
+        ChatLine(live_stream.pk, viewer, "two"), ChatLine(live_stream.pk, viewer, "three"),
+        ChatLine(live_stream.pk, owner, "host here"), ChatLine(999999, viewer, "nowhere"),
+    ]
+    results = chat_send_many(lines=lines)
+    verdicts = [r.text if isinstance(r, ChatMessage) else r.code for r in results]
+    assert verdicts == ["one", "not_authenticated", "muted", "chat_closed", "two", "rate_limited", "host here",
+                        "not_found"]
+    assert isinstance(results[5], ChatRefused)
+    assert list(ChatMessage.objects.order_by("pk").values_list("text", flat=True)) == ["one", "two", "host here"]

@@ -265,3 +265,17 @@ async def test_the_layer_fan_out_delivers_the_same_events(live_stream, viewer, s
         assert (await next_event(comm, "chat.message"))["text"] == "via the layer"
     await alice.disconnect()
     await bob.disconnect()
+
+
+async def test_lines_sent_back_to_back_arrive_in_order(live_stream, viewer, settings):
+    settings.LIVE_CHAT_RATE_LIMIT = 100
+    sender = await join(live_stream.pk, token=token_for(viewer))
+    watcher = await join(live_stream.pk)
+    for i in range(15):  # without waiting: several lines in flight through the chat writer
+        await sender.send_json_to({"type": "chat.send", "text": f"line {i}"})
+    texts = [(await next_event(watcher, "chat.message"))["text"] for _ in range(15)]
+    assert texts == [f"line {i}" for i in range(15)]
+    ids = await db(lambda: list(ChatMessage.objects.order_by("pk").values_list("text", flat=True)))()
+    assert ids == texts
+    await sender.disconnect()
+    await watcher.disconnect()
