@@ -155,20 +155,20 @@ def run_config(config: str, *, stream_id: int, token: str, port: int, args) -> d
 
 
 def table(rows: list[dict]) -> str:
-    bare = next((r for r in rows if r["config"] == "bare"), None)
+    bare = next((r for r in rows if r["config"] == "bare" and "error" not in r), None)
     lines = ["| config | clients × msg/s | connected | deliveries/s | × bare | drops | p50 ms | p99 ms "
-             "| server CPU µs/delivery |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| server CPU µs/delivery | load 1m |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['config']} | {r['clients']:,} × {r['rate']:g} | failed: {r['error']} |"
-                         " | | | | | |")
+                         f" | | | | | | {r['load_1m']} |")
             continue
         ratio = (r["deliveries_per_s"] / bare["deliveries_per_s"]) if bare and bare["deliveries_per_s"] else None
         lines.append(
             f"| {r['config']} | {r['clients']:,} × {r['rate']:g} | {r['connected']:,} | "
             f"{r['deliveries_per_s']:,.0f} | {'' if ratio is None else f'{ratio:.2f}'} | {r['drops']:,} | "
-            f"{r['p50_ms']} | {r['p99_ms']} | {r['server_cpu_us_per_delivery']} |")
+            f"{r['p50_ms']} | {r['p99_ms']} | {r['server_cpu_us_per_delivery']} | {r['load_1m']} |")
     return "\n".join(lines)
 
 
@@ -190,10 +190,13 @@ def main(argv=None) -> int:
     for i, config in enumerate(c.strip() for c in args.configs.split(",") if c.strip()):
         print(f"# {config}: {args.clients} clients × {args.rate:g} msg/s for {args.seconds:g}s", file=sys.stderr,
               flush=True)
+        load_before = os.getloadavg()[0]
         try:
             row = run_config(config, stream_id=stream_id, token=token, port=args.port + i, args=args)
         except Exception as exc:  # noqa: BLE001 - a config that breaks is a result too
             row = {"config": config, "clients": args.clients, "rate": args.rate, "error": repr(exc)[:300]}
+        # The machine is shared: the 1-minute load average says how much it was.
+        row["load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         rows.append(row)
         print(json.dumps(row, separators=(",", ":")), file=sys.stderr, flush=True)
         if args.json:
