@@ -53,6 +53,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "SECRET_KEY": "a-real-production-secret-" + "Zq8vW2rT" * 6,
         "ALLOWED_HOSTS": "cunbo.example.cn",
         "PAYMENT_WEBHOOK_SECRET": "whsec-production",
+        "MEDIA_HOOK_SECRET": "media-hook-production-secret",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "REDIS_URL": "redis://127.0.0.1:6379/13",
     }
