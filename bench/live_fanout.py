@@ -13,7 +13,7 @@ In the same run it measures the bare ``websockets`` broadcast baseline
         [--json results.json]
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/cunbo_bench, created
-if missing, migrated), BENCH_REDIS_URL (default redis://127.0.0.1:6379/12). The servers run with
+if missing, migrated), BENCH_REDIS_URL (default redis://127.0.0.1:6379/9). The servers run with
 ``LIVE_CHAT_RATE_LIMIT=1000000`` (bench only: the sender is one user sending 20 lines/s; production
 keeps the default of 5 per 10 s) and ``BENCH_WS_ORIGIN`` makes the clients send an allowed Origin.
 
@@ -41,7 +41,7 @@ from _common import bare_server_cmd, raise_nofile, start_server, stop_server  # 
 from fanout_clients import run_fanout  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cunbo_bench"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 
 
 def server_env(fanout: str, layer: str) -> dict:

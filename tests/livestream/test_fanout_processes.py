@@ -33,10 +33,10 @@ async def open_socket(port: int, stream_id: int, token: str | None = None):
     from websockets.asyncio.client import connect
 
     url = f"ws://127.0.0.1:{port}/ws/streams/{stream_id}/" + (f"?token={token}" if token else "")
-    return await connect(url, origin=ORIGIN, compression=None, open_timeout=20, ping_interval=None, max_size=None)
+    return await connect(url, origin=ORIGIN, compression=None, open_timeout=60, ping_interval=None, max_size=None)
 
 
-async def next_of(ws, kind: str, timeout: float = 5.0, where=lambda e: True) -> dict:
+async def next_of(ws, kind: str, timeout: float = 15.0, where=lambda e: True) -> dict:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         left = deadline - asyncio.get_running_loop().time()
@@ -92,7 +92,7 @@ def test_a_burst_of_1000_connects_and_disconnects(live_stream, tmp_path):
             assert not failed, f"{len(failed)} refused handshakes, e.g. {failed[0]!r}"
             connect_s = time.monotonic() - started
             # Every socket counts (allow the batched presence writes a moment).
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while viewers(ports[0], live_stream.pk) != 1000 and time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
             assert viewers(ports[0], live_stream.pk) == 1000
@@ -100,11 +100,11 @@ def test_a_burst_of_1000_connects_and_disconnects(live_stream, tmp_path):
             # One line reaches all 1,000 sockets.
             sender = await open_socket(ports[0], live_stream.pk, token_for(chatter))
             await sender.send(json.dumps({"type": "chat.send", "text": "burst"}))
-            got = await asyncio.gather(*(next_of(ws, "chat.message", timeout=20) for ws in sockets))
+            got = await asyncio.gather(*(next_of(ws, "chat.message", timeout=60) for ws in sockets))
             assert all(e["text"] == "burst" for e in got)
             await sender.close()
             await asyncio.gather(*(ws.close() for ws in sockets))
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while time.monotonic() < deadline and (
                     viewers(ports[0], live_stream.pk) or client.pubsub_numsub(channel)[0][1]):
                 await asyncio.sleep(0.2)
