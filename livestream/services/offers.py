@@ -3,9 +3,10 @@
 Starting an offer takes its units from the product's stock (``catalog.stock``);
 ending it — sold out, expired, stream ended or cancelled by the owner — zeroes
 ``remaining`` and hands the unsold units back, in one locked step, so no unit can
-be sold twice or lost. The orders app sells against ``remaining`` through
-``offer_units_take`` / ``offer_units_return`` (or its own conditional UPDATE
-followed by ``offer_sold_out``).
+be sold twice or lost. The orders app sells against ``remaining`` with its own
+conditional UPDATE (and its Redis gate, ``orders.gate``, which this module loads
+when an offer starts and closes when it ends); ``offer_sold_out`` is for a seller
+that took the last unit without ending the offer itself.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,16 +31,6 @@ from .streams import StreamNotLive
 
 O = Offer.Status
 OFFER_TRANSITIONS: dict[str, set[str]] = {O.LIVE: {O.ENDED}, O.ENDED: set()}
-
-
-class OfferUnavailable(Conflict):
-    code = "offer_unavailable"
-    default_message = _("This offer has ended or has not enough units left.")
-
-
-class OfferLimitReached(Conflict):
-    code = "offer_limit_reached"
-    default_message = _("You have reached this offer's limit per buyer.")
 
 
 def _field_error(field: str, message) -> ValidationFailed:
@@ -87,7 +77,15 @@ def offer_start(*, stream_id: int, actor, product_id: int, price: Decimal, quant
         offer_expire.apply_async(args=[offer_id], eta=eta)
 
     transaction.on_commit(schedule_expiry, robust=True)
+    transaction.on_commit(lambda: _gate("offer_gate_reset", offer_id), robust=True)
     return offer
+
+
+def _gate(name: str, offer_id: int) -> None:
+    """Keep the orders app's Redis gate (which refuses sold-out buyers early) in step with the offer."""
+    from orders import gate
+
+    getattr(gate, name)(offer_id=offer_id)
 
 
 def offer_end(*, offer_id: int, reason: str, actor=None) -> Offer | None:
@@ -104,6 +102,7 @@ def offer_end(*, offer_id: int, reason: str, actor=None) -> Offer | None:
         if unsold:
             product_stock_return(product_id=offer.product_id, quantity=unsold)
         events.offer_ended(stream_id=offer.stream_id, offer_id=offer.pk, remaining=unsold, reason=reason)
+        transaction.on_commit(lambda: _gate("offer_gate_close", offer_id), robust=True)
         return offer
 
 
@@ -125,72 +124,6 @@ def offer_sold_out(*, offer_id: int) -> Offer | None:
         if not Offer.objects.filter(pk=offer_id, status=O.LIVE, remaining=0).exists():
             return None
         return offer_end(offer_id=offer_id, reason=Offer.EndReason.SOLD_OUT)
-
-
-def offer_units_take(*, offer_id: int, quantity: int, buyer_id: int | None = None) -> int:
-    """Reserve ``quantity`` units of a live, unexpired offer for an order; returns what remains.
-
-    Must run inside the order's transaction. Raises ``OfferUnavailable`` (nothing
-    changed) when the offer ended, expired or has too few units, and
-    ``OfferLimitReached`` past its per-buyer limit (counting the buyer's unpaid and
-    paid orders; concurrent checkouts of one buyer are serialized on an advisory
-    lock). Publishes ``offer.updated`` on commit, and ends the offer as sold out
-    when this took its last unit.
-    """
-    if quantity < 1:
-        raise ValidationFailed(fields={"quantity": [str(_("Take at least one unit."))]})
-    offer = Offer.objects.filter(pk=offer_id).values("stream_id", "per_buyer_limit").first()
-    if offer is None:
-        raise OfferUnavailable()
-    if offer["per_buyer_limit"] and buyer_id is not None:
-        _check_buyer_limit(offer_id=offer_id, buyer_id=buyer_id, quantity=quantity,
-                           limit=offer["per_buyer_limit"])
-    updated = Offer.objects.filter(
-        pk=offer_id, status=O.LIVE, ends_at__gt=timezone.now(), remaining__gte=quantity,
-    ).update(remaining=F("remaining") - quantity)
-    if not updated:
-        raise OfferUnavailable()
-    remaining = Offer.objects.values_list("remaining", flat=True).get(pk=offer_id)
-    events.offer_updated(stream_id=offer["stream_id"], offer_id=offer_id, remaining=remaining)
-    if remaining == 0:
-        offer_end(offer_id=offer_id, reason=Offer.EndReason.SOLD_OUT)
-    return remaining
-
-
-def offer_units_return(*, offer_id: int, quantity: int) -> None:
-    """Give back units an order reserved (the order was cancelled or unpaid).
-
-    To the offer while it is live; to the product's stock once the offer has ended
-    (its unsold units were already returned then).
-    """
-    if quantity < 1:
-        raise ValueError("quantity must be positive")
-    with transaction.atomic():
-        offer = Offer.objects.filter(pk=offer_id).values("stream_id", "product_id").first()
-        if offer is None:
-            return
-        back = Offer.objects.filter(
-            pk=offer_id, status=O.LIVE, remaining__lte=F("quantity") - quantity,
-        ).update(remaining=F("remaining") + quantity)
-        if back:
-            remaining = Offer.objects.values_list("remaining", flat=True).get(pk=offer_id)
-            events.offer_updated(stream_id=offer["stream_id"], offer_id=offer_id, remaining=remaining)
-        else:
-            product_stock_return(product_id=offer["product_id"], quantity=quantity)
-
-
-def _check_buyer_limit(*, offer_id: int, buyer_id: int, quantity: int, limit: int) -> None:
-    from orders.models import Order, OrderLine
-
-    if connection.vendor == "postgresql":  # serialize one buyer's checkouts against this offer
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [offer_id % 2**31, buyer_id % 2**31])
-    bought = (OrderLine.objects.filter(offer_id=offer_id, merchant_order__order__buyer_id=buyer_id)
-              .exclude(merchant_order__order__status=Order.Status.CANCELLED)
-              .aggregate(n=Sum("quantity"))["n"] or 0)
-    if bought + quantity > limit:
-        raise OfferLimitReached(fields={"quantity": [str(_("At most %(n)d more for you.")
-                                                         % {"n": max(0, limit - bought)})]})
 
 
 def offers_end_for_stream(*, stream: Stream) -> int:

@@ -105,3 +105,35 @@ async def join(stream_id: int, **kwargs) -> WebsocketCommunicator:
     connected, _ = await comm.connect()
     assert connected
     return comm
+
+
+@pytest.fixture(autouse=True)
+def _orders_gate_remembers_no_failure():
+    from orders.gate import gate_reset_breaker
+
+    gate_reset_breaker()
+
+
+@pytest.fixture
+def address(village):
+    return {"village": village.pk, "detail": "3排5号", "recipient": "王小明", "phone": "13800001234"}
+
+
+def buy(client, address, product, quantity: int, *, stream=None, offer=None, pay: bool = False):
+    """A checkout through the orders API (and, if ``pay``, a signed sandbox payment notice)."""
+    from payments.models import Payment
+    from payments.providers.sandbox import sandbox_notice
+    from payments.signature import sign
+
+    item = {"product": product.pk, "quantity": quantity, **({"offer": offer.pk} if offer else {})}
+    body = {"items": [item], "address": address, **({"stream": stream.pk} if stream else {})}
+    response = client.post("/api/orders/", body, format="json")
+    if response.status_code != 201 or not pay:
+        return response
+    order_id = response.json()["id"]
+    payment = Payment.objects.get(pk=client.post(f"/api/orders/{order_id}/pay/", {}, format="json").json()["id"])
+    notice = sandbox_notice(payment=payment)
+    paid = client.post("/api/payments/webhook/sandbox/", notice, content_type="application/json",
+                       HTTP_X_CUNBO_SIGNATURE=sign(notice))
+    assert paid.json() == {"outcome": "paid"}, paid.json()
+    return response

@@ -9,8 +9,9 @@ from django.utils import timezone
 from catalog.models import Product
 from livestream import services
 from livestream.models import ChatMessage, ChatMute, Offer
-from livestream.services.offers import OfferLimitReached, OfferUnavailable
 from tests.factories import ConsumerFactory, ProductFactory
+
+from .conftest import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +25,28 @@ def stock(product) -> int:
     return Product.objects.get(pk=product.pk).stock
 
 
-def test_an_offer_takes_its_units_from_stock_and_returns_the_unsold(client_for, owner, live_stream, product):
-    response = client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/", offer_body(product), format="json")
+def test_an_offer_takes_its_units_from_stock_and_returns_the_unsold(client_for, owner, live_stream, product,
+                                                                    address, consumer,
+                                                                    django_capture_on_commit_callbacks):
+    from orders.gate import gate_left
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/", offer_body(product),
+                                          format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["quantity"], body["remaining"], body["status"], body["price"]) == (10, 10, "live", "9.90")
     assert stock(product) == 90
-    services.offer_units_take(offer_id=body["id"], quantity=3)
-    ended = client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/{body['id']}/end/").json()
+    assert gate_left(offer_id=body["id"]) == 10  # the orders app's gate was loaded on commit
+    offer = Offer.objects.get(pk=body["id"])
+    assert buy(client_for(consumer), address, product, 2, stream=live_stream, offer=offer).status_code == 201
+    assert buy(client_for(ConsumerFactory()), address, product, 1, stream=live_stream, offer=offer).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        ended = client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/{body['id']}/end/").json()
     assert (ended["status"], ended["end_reason"], ended["remaining"], ended["returned"], ended["sold"]) == \
         ("ended", "cancelled", 0, 7, 3)
     assert stock(product) == 97
+    assert gate_left(offer_id=body["id"]) == 0  # closed: late buyers are refused without the database
     assert client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/{body['id']}/end/").status_code == 409
 
 
@@ -88,43 +100,14 @@ def test_an_idempotency_key_launches_one_offer(client_for, owner, live_stream, p
     assert Offer.objects.count() == 1 and stock(product) == 90
 
 
-def test_units_sell_against_the_offer_and_respect_limits(live_stream, owner, product):
-    from tests.livestream.factories import paid_order
-    from orders.models import OrderLine
-
-    offer = services.offer_start(stream_id=live_stream.pk, actor=owner, product_id=product.pk,
-                                 price=Decimal("9.90"), quantity=5, per_buyer_limit=2, duration_s=60)
-    buyer = ConsumerFactory()
-    order = paid_order(stream=live_stream, product=product, quantity=2, unit_price="9.90")
-    OrderLine.objects.filter(merchant_order__order=order).update(offer=offer)
-    order.buyer = buyer
-    order.save(update_fields=["buyer"])
-    with pytest.raises(OfferLimitReached):
-        services.offer_units_take(offer_id=offer.pk, quantity=1, buyer_id=buyer.pk)
-    assert services.offer_units_take(offer_id=offer.pk, quantity=2, buyer_id=ConsumerFactory().pk) == 3
-    with pytest.raises(OfferUnavailable):
-        services.offer_units_take(offer_id=offer.pk, quantity=4)
-    services.offer_units_return(offer_id=offer.pk, quantity=1)
-    assert Offer.objects.get(pk=offer.pk).remaining == 4
-    assert services.offer_units_take(offer_id=offer.pk, quantity=4) == 0
-    offer.refresh_from_db()
-    assert (offer.status, offer.end_reason, offer.returned) == ("ended", "sold_out", 0)
-    with pytest.raises(OfferUnavailable):
-        services.offer_units_take(offer_id=offer.pk, quantity=1)
-    # A cancelled order's units go back to the product once the offer has ended.
-    services.offer_units_return(offer_id=offer.pk, quantity=2)
-    assert stock(product) == 95 + 2
-
-
-def test_expired_offers_cannot_sell_and_are_swept(live_stream, owner, product):
+def test_expired_offers_cannot_sell_and_are_swept(live_stream, owner, product, client_for, consumer, address):
     from livestream.tasks import offer_expire, sweep
 
     offer = services.offer_start(stream_id=live_stream.pk, actor=owner, product_id=product.pk,
                                  price=Decimal("9.90"), quantity=5, duration_s=60)
     assert offer_expire(offer.pk) is False  # not due yet
     Offer.objects.filter(pk=offer.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
-    with pytest.raises(OfferUnavailable):
-        services.offer_units_take(offer_id=offer.pk, quantity=1)
+    assert buy(client_for(consumer), address, product, 1, stream=live_stream, offer=offer).status_code == 409
     assert sweep()["offers_expired"] == 1
     assert sweep()["offers_expired"] == 0
     assert offer_expire(offer.pk) is False

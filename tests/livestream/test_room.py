@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from livestream import services
 from livestream.models import ChatMessage, ChatMute, Offer, Stream
-from tests.factories import ConsumerFactory, OfferFactory
 
-from .conftest import drain, join, next_event, room, token_for
+from .conftest import buy, drain, join, next_event, room, token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 db = database_sync_to_async
@@ -167,7 +166,9 @@ async def test_the_owner_mutes_and_deletes_from_the_socket(live_stream, viewer, 
     await fan.disconnect()
 
 
-async def test_pin_and_an_offer_from_start_to_sold_out(live_stream, product, owner, client_for):
+async def test_pin_and_an_offer_from_start_to_sold_out(live_stream, product, owner, client_for, address):
+    from tests.factories import ConsumerFactory
+
     comm = await join(live_stream.pk)
     await drain(comm, quiet=0.2)
     client = client_for(owner)
@@ -180,16 +181,21 @@ async def test_pin_and_an_offer_from_start_to_sold_out(live_stream, product, own
         "product": product.pk, "price": "9.90", "quantity": 3, "per_buyer_limit": 2, "duration_s": 60,
     }, format="json")
     assert response.status_code == 201, response.json()
-    offer_id = response.json()["id"]
+    offer = await db(Offer.objects.get)(pk=response.json()["id"])
     started = await next_event(comm, "offer.started")
-    assert (started["offer"], started["remaining"], started["quantity"]) == (offer_id, 3, 3)
+    assert (started["offer"], started["remaining"], started["quantity"]) == (offer.pk, 3, 3)
 
-    assert await db(services.offer_units_take)(offer_id=offer_id, quantity=2) == 1
-    assert await next_event(comm, "offer.updated") == {"type": "offer.updated", "offer": offer_id, "remaining": 1}
-    assert await db(services.offer_units_take)(offer_id=offer_id, quantity=1) == 0
+    # Real checkouts (the orders app) sell the offer's units; the room hears each one after commit.
+    first, second = await db(lambda: [client_for(ConsumerFactory(last_name="王")) for _ in range(2)])()
+    assert (await db(buy)(first, address, product, 2, stream=live_stream, offer=offer)).status_code == 201
+    assert await next_event(comm, "offer.updated") == {"type": "offer.updated", "offer": offer.pk, "remaining": 1}
+    assert (await next_event(comm, "sale.made"))["quantity"] == 2
+    assert (await db(buy)(second, address, product, 1, stream=live_stream, offer=offer)).status_code == 201
     assert (await next_event(comm, "offer.updated"))["remaining"] == 0
-    assert await next_event(comm, "offer.ended") == {"type": "offer.ended", "offer": offer_id, "remaining": 0,
+    assert await next_event(comm, "offer.ended") == {"type": "offer.ended", "offer": offer.pk, "remaining": 0,
                                                      "reason": "sold_out"}
+    late = await db(buy)(second, address, product, 1, stream=live_stream, offer=offer)
+    assert late.status_code == 409
     await comm.disconnect()
 
 

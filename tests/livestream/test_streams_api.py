@@ -183,18 +183,23 @@ def test_the_owner_reschedules_and_changes_products(client_for, owner, shop, sch
     assert [p["id"] for p in response.json()["products"]] == [other.pk]
 
 
-def test_ended_streams_show_their_totals(api_client, client_for, owner, live_stream, product):
-    from tests.livestream.factories import paid_order
+def test_ended_streams_show_their_totals(api_client, client_for, owner, live_stream, product, address):
+    from livestream import services
+    from tests.factories import ConsumerFactory
 
-    paid_order(stream=live_stream, product=product, quantity=3, unit_price="10.00")
-    paid_order(stream=live_stream, product=product, quantity=1, unit_price="12.50")
-    paid_order(stream=live_stream, product=product, quantity=9, unit_price="1.00", status="cancelled")
-    paid_order(stream=None, product=product, quantity=5, unit_price="1.00")
+    from .conftest import buy
+
+    buyers = [client_for(ConsumerFactory()) for _ in range(4)]
+    assert buy(buyers[0], address, product, 3, stream=live_stream, pay=True).status_code == 201
+    assert buy(buyers[1], address, product, 1, stream=live_stream, pay=True).status_code == 201
+    assert buy(buyers[2], address, product, 9, stream=live_stream).status_code == 201  # never paid
+    assert buy(buyers[3], address, product, 5, pay=True).status_code == 201  # not from the stream
+    services.chat_send(stream_id=live_stream.pk, user=owner, text="欢迎")
     Stream.objects.filter(pk=live_stream.pk).update(peak_viewers=42)
     assert api_client.get(f"/api/streams/{live_stream.pk}/").json()["totals"] is None
     client_for(owner).post(f"/api/streams/{live_stream.pk}/end/")
     totals = api_client.get(f"/api/streams/{live_stream.pk}/").json()["totals"]
-    assert totals == {"peak_viewers": 42, "chat_messages": 0, "orders": 2, "units": 4, "gmv": "42.50"}
+    assert totals == {"peak_viewers": 42, "chat_messages": 1, "orders": 2, "units": 4, "gmv": "50.00"}
 
 
 def test_the_sweep_stops_streams_of_suspended_shops(shop, live_stream):

@@ -1,12 +1,7 @@
 """The Redis offer gate (and its fallback), and what the live room hears after a sale."""
 
-import asyncio
-
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 
-from livestream.events import stream_group
 from orders import gate
 from orders.models import Order
 from tests import factories
@@ -100,26 +95,14 @@ def test_unreachable_redis_falls_back_to_the_database(client_for, address, setti
 
 # --- the live room ---------------------------------------------------------------------------------
 
-def _drain(channel, *, wait: float) -> list[dict]:
-    layer = get_channel_layer()
-
-    async def receive_all():
-        events = []
-        while True:
-            try:
-                message = await asyncio.wait_for(layer.receive(channel), timeout=wait)
-            except asyncio.TimeoutError:
-                return events
-            events.append(message["event"])
-
-    return async_to_sync(receive_all)()
+def _drain(listener, *, wait: float) -> list[dict]:
+    return listener.drain(wait=wait)
 
 
-def _subscribe(stream_id: int) -> str:
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(stream_group(stream_id), channel)
-    return channel
+def _subscribe(stream_id: int):
+    from tests.livestream.listen import RoomListener
+
+    return RoomListener(stream_id)
 
 
 @pytest.mark.django_db(transaction=True)
