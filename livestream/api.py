@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -22,22 +22,15 @@ from .serializers import (
     PinInput,
     StreamCreateInput,
     StreamListFilter,
+    StreamDetailOutput,
     StreamListOutput,
-    StreamOutput,
-    StreamOwnerOutput,
     StreamUpdateInput,
 )
 from .services.streams import HookRefused, hook_authorized
 
-StreamDetail = PolymorphicProxySerializer(
-    component_name="StreamDetail", serializers=[StreamOwnerOutput, StreamOutput], resource_type_field_name=None,
-)
-
-
 def render_stream(request, stream_id: int, *, status_code=status.HTTP_200_OK) -> Response:
     stream = selectors.stream_detail(user=request.user, stream_id=stream_id)
-    serializer = StreamOwnerOutput if stream.is_owner else StreamOutput
-    return Response(serializer(stream, context={"request": request}).data, status=status_code)
+    return Response(StreamDetailOutput(stream, context={"request": request}).data, status=status_code)
 
 
 class StreamListApi(generics.ListAPIView):
@@ -68,7 +61,7 @@ class StreamListApi(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=StreamCreateInput, responses={201: StreamOwnerOutput})
+    @extend_schema(request=StreamCreateInput, responses={201: StreamDetailOutput})
     def post(self, request):
         data = StreamCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -80,13 +73,13 @@ class StreamDetailApi(APIView):
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "PATCH" else [AllowAny()]
 
-    @extend_schema(responses=StreamDetail, description=_(
+    @extend_schema(responses=StreamDetailOutput, description=_(
         "Anyone: the stream with its viewers, pinned product, live offers and, once ended, its totals. "
         "The owner also gets stream_key, ingest_url and ingest_active."))
     def get(self, request, stream_id: int):
         return render_stream(request, stream_id)
 
-    @extend_schema(request=StreamUpdateInput, responses=StreamOwnerOutput)
+    @extend_schema(request=StreamUpdateInput, responses=StreamDetailOutput)
     def patch(self, request, stream_id: int):
         data = StreamUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -98,7 +91,7 @@ def _action_api(service, doc: str):
     class StreamActionApi(APIView):
         permission_classes = [IsAuthenticated]
 
-        @extend_schema(request=None, responses=StreamOwnerOutput, description=doc, operation_id=None)
+        @extend_schema(request=None, responses=StreamDetailOutput, description=doc, operation_id=None)
         def post(self, request, stream_id: int):
             service(stream_id=stream_id, actor=request.user)
             return render_stream(request, stream_id)
@@ -117,7 +110,7 @@ StreamKeyRotateApi = _action_api(services.stream_key_rotate,
 class StreamPinApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PinInput, responses=StreamOwnerOutput)
+    @extend_schema(request=PinInput, responses=StreamDetailOutput)
     def post(self, request, stream_id: int):
         data = PinInput(data=request.data)
         data.is_valid(raise_exception=True)

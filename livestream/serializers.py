@@ -71,12 +71,12 @@ class HookForm(serializers.Serializer):
 # --- outputs ----------------------------------------------------------------------------------
 
 
-class MerchantBrief(serializers.Serializer):
+class StreamShop(serializers.Serializer):
     id = serializers.IntegerField()
     shop_name = serializers.CharField()
 
 
-class ProductCard(serializers.Serializer):
+class StreamProduct(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -85,7 +85,7 @@ class ProductCard(serializers.Serializer):
 
 
 class OfferOutput(serializers.ModelSerializer):
-    product = ProductCard()
+    product = StreamProduct()
     sold = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -103,7 +103,7 @@ class StreamTotals(serializers.Serializer):
 
 
 class StreamListOutput(serializers.ModelSerializer):
-    merchant = MerchantBrief()
+    merchant = StreamShop()
     playback_url = serializers.SerializerMethodField()
     viewers = serializers.SerializerMethodField(help_text=_("Sockets in the room now (live streams)."))
 
@@ -120,8 +120,8 @@ class StreamListOutput(serializers.ModelSerializer):
 
 
 class StreamOutput(StreamListOutput):
-    products = ProductCard(many=True)
-    pinned_product = ProductCard(allow_null=True)
+    products = StreamProduct(many=True)
+    pinned_product = StreamProduct(allow_null=True)
     offers = serializers.SerializerMethodField(help_text=_("The live offers."))
     totals = serializers.SerializerMethodField(help_text=_("Once the stream has ended."))
     peak_viewers = serializers.IntegerField()
@@ -142,18 +142,28 @@ class StreamOutput(StreamListOutput):
         return StreamTotals(totals).data if totals else None
 
 
-class StreamOwnerOutput(StreamOutput):
-    """What the stream's owner sees besides: the secret key and where to push."""
+OWNER_ONLY = ("stream_key", "ingest_url", "ingest_active")
 
-    stream_key = serializers.CharField()
-    ingest_url = serializers.SerializerMethodField()
-    ingest_active = serializers.BooleanField()
+
+class StreamDetailOutput(StreamOutput):
+    """A stream; its owner also gets the secret key and where to push (absent for anyone else)."""
+
+    stream_key = serializers.CharField(required=False, help_text=_("Owner only: the secret key to push with."))
+    ingest_url = serializers.CharField(required=False, source="playback_id",
+                                       help_text=_("Owner only: push to <ingest_url>/<stream_key>."))
+    ingest_active = serializers.BooleanField(required=False, help_text=_("Owner only: an encoder is pushing."))
 
     class Meta(StreamOutput.Meta):
-        fields = StreamOutput.Meta.fields + ["stream_key", "ingest_url", "ingest_active"]
+        fields = StreamOutput.Meta.fields + list(OWNER_ONLY)
 
-    def get_ingest_url(self, stream) -> str:
-        return settings.STREAM_INGEST_URL
+    def to_representation(self, stream):
+        data = super().to_representation(stream)
+        if getattr(stream, "is_owner", False):
+            data["ingest_url"] = settings.STREAM_INGEST_URL
+        else:
+            for key in OWNER_ONLY:
+                data.pop(key, None)
+        return data
 
 
 class ChatUser(serializers.Serializer):
