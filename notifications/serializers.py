@@ -1,0 +1,35 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import Notification, Preference
+
+
+class NotificationOutput(serializers.ModelSerializer):
+    read = serializers.BooleanField(source="is_read", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "params", "read", "read_at", "created_at"]
+
+
+class NotificationListFilter(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                      help_text=_("true: only unread; false: only read."))
+
+
+class ReadAllOutput(serializers.Serializer):
+    updated = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Preference
+        fields = ["sms_enabled", "quiet_hours_enabled", "quiet_start", "quiet_end"]
+
+    def validate(self, attrs):
+        start = attrs.get("quiet_start", getattr(self.instance, "quiet_start", None))
+        end = attrs.get("quiet_end", getattr(self.instance, "quiet_end", None))
+        if start is not None and start == end:
+            raise serializers.ValidationError({"quiet_end": [_("Quiet hours must end at another time than they start.")]})
+        return attrs
