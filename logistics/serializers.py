@@ -48,12 +48,12 @@ class ShipInput(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-SCAN_STATUSES = [S.PICKED_UP, S.AT_COUNTY_CENTRE, S.AT_TOWNSHIP_STATION, S.OUT_FOR_DELIVERY, S.DELIVERED, S.FAILED,
-                 S.RETURNED]
+SCAN_STATUS_CHOICES = [(s.value, s.label) for s in (S.PICKED_UP, S.AT_COUNTY_CENTRE, S.AT_TOWNSHIP_STATION,
+                                                     S.OUT_FOR_DELIVERY, S.DELIVERED, S.FAILED, S.RETURNED)]
 
 
 class ScanInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SCAN_STATUSES])
+    status = serializers.ChoiceField(choices=SCAN_STATUS_CHOICES)
     hub = serializers.IntegerField(required=False, min_value=1, help_text=_("Defaults to the route's next hub."))
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     pickup_code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="",

@@ -355,6 +355,14 @@ LOGISTICS_PICKUP_CODE_LOCK = timedelta(hours=1)
 LOGISTICS_MAX_DELIVERY_ATTEMPTS = 3
 LOGISTICS_OVERDUE_BATCH = 500
 LOGISTICS_INTER_COUNTY_CARRIER = env("LOGISTICS_INTER_COUNTY_CARRIER", default="中国邮政 EMS")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "HubKindEnum": "logistics.models.Hub.Kind",
+    "ShipmentStatusEnum": "logistics.models.Shipment.Status",
+    "ScanStatusEnum": "logistics.serializers.SCAN_STATUS_CHOICES",
+    "ShipmentFailureReasonEnum": "logistics.models.Shipment.FailureReason",
+    "DispatchKindEnum": "logistics.models.Dispatch.Kind",
+    "DispatchStatusEnum": "logistics.models.Dispatch.Status",
+})
 CELERY_BEAT_SCHEDULE["logistics-flag-overdue"] = {
     "task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)}
 
