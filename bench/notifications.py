@@ -41,7 +41,9 @@ for name in ("DATABASE_URL", "REDIS_URL"):
     if not os.environ.get(name):
         sys.exit(f"set {name} (a database and a Redis database of the benchmark's own); see the docstring")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
-os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DEBUG", "0")  # production settings: no query log in the worker
+os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "b" * 40)
+os.environ.setdefault("PAYMENT_WEBHOOK_SECRET", "bench-webhook-secret")
 os.environ["NOTIFICATIONS_DEFAULT_QUIET_HOURS"] = ""
 os.environ["LOG_LEVEL"] = "WARNING"
 SPOOL = Path(tempfile.mkdtemp(prefix="cunbo-bench-")) / "sms.jsonl"

@@ -12,7 +12,7 @@ import asyncio
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-PUSH_CONCURRENCY = 32
+PUSH_CONCURRENCY = 64
 
 
 def user_group(user_id: int) -> str:

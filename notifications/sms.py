@@ -94,7 +94,7 @@ class FileSmsSender(SmsSender):
             os.fsync(fd)
         finally:
             os.close(fd)
-        return [SendResult(key=m.key, ok=True, provider_id=m.key[:8]) for m in messages]
+        return [SendResult(key=m.key, ok=True) for m in messages]  # the key is the spool's reference
 
     def lookup(self, keys):
         wanted = set(keys)
