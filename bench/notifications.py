@@ -6,13 +6,16 @@ In one run, with the same worker process set-up:
   is N / (first enqueue → queue and unacked set both empty);
 * bulk: N notifications written by ``notify_many`` in transactions of 500 (how the
   go-live fan-out and other mass notices write them), each with a socket push and
-  an SMS row; the rate is N / (first commit → every outbox row sent);
+  an SMS row; the rate is N / (first commit → every outbox row settled). Nobody
+  has a socket open, so pushes are settled by the presence check alone;
+* bulk, all online: the same with every recipient counted as connected, so every
+  push goes through channels-redis ``group_send``;
 * single: N notifications each in its own transaction through ``notify`` (how
   shipment scans write them), from several producer threads.
 
-Every run checks that nothing was lost or duplicated: each outbox row ends
-``sent`` after exactly one claim (``attempts == 1``), and the SMS spool holds each
-SMS key exactly once.
+Every run checks that nothing was lost or duplicated: each outbox row is settled
+(SMS ``sent``; push ``sent``, or ``skipped`` for someone offline) after exactly one
+claim (``attempts == 1``), and the SMS spool holds each SMS key exactly once.
 
 Needs its own PostgreSQL database (created and migrated if missing) and its own
 Redis database (its Celery queue is emptied first)::
@@ -75,6 +78,9 @@ from django.db import close_old_connections, connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from marketplace.celery import app  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+
+from notifications.events import PRESENCE_KEY  # noqa: E402
 from notifications.models import Delivery, Notification  # noqa: E402
 from notifications.services import notify, notify_many  # noqa: E402
 
@@ -126,17 +132,19 @@ def bench_users(count: int) -> list[User]:
     return list(User.objects.filter(username__startswith="bench-n-").order_by("pk"))[:count]
 
 
-def reset(users) -> None:
+def reset(users, *, online: bool = False) -> None:
     Notification.objects.filter(user__in=users).delete()
     SPOOL.write_text("")
-
-
-def outstanding() -> int:
-    return Delivery.objects.exclude(state=Delivery.State.SENT).count()
+    keys = [PRESENCE_KEY.format(user_id=u.pk) for u in users]
+    if online:
+        cache.set_many({key: 1 for key in keys}, timeout=3600)
+    else:
+        cache.delete_many(keys)
 
 
 def wait_delivered(total_rows: int) -> float:
-    while Delivery.objects.filter(state=Delivery.State.SENT).count() < total_rows:
+    settled = (Delivery.State.SENT, Delivery.State.SKIPPED)
+    while Delivery.objects.filter(state__in=settled).count() < total_rows:
         time.sleep(0.02)
     return time.perf_counter()
 
@@ -173,12 +181,14 @@ def run_single(users, count: int, threads: int = 4) -> tuple[float, float]:
     return per_thread * threads / (done - started), per_thread * threads / (produced - started)
 
 
-def check(count: int) -> tuple[int, int]:
+def check(count: int, *, online: bool = False) -> tuple[int, int]:
     """(lost, duplicated) over both channels."""
     rows = Delivery.objects.filter(notification__user__username__startswith="bench-n-")
     keys = [json.loads(line)["key"] for line in SPOOL.read_text().splitlines()]
     sms_keys = set(map(str, rows.filter(channel="sms").values_list("key", flat=True)))
-    lost = rows.exclude(state=Delivery.State.SENT).count() + len(sms_keys - set(keys))
+    push_settled = rows.filter(channel="push", state=Delivery.State.SENT if online else Delivery.State.SKIPPED)
+    lost = (rows.filter(channel="sms").exclude(state=Delivery.State.SENT).count() + count - push_settled.count()
+            + len(sms_keys - set(keys)))
     duplicated = rows.filter(attempts__gt=1).count() + (len(keys) - len(set(keys)))
     assert rows.count() == 2 * count, rows.count()
     return lost, duplicated
@@ -196,7 +206,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     BROKER.delete("celery", "unacked", "unacked_index", "unacked_mutex")
     users = bench_users(args.users)
-    results = {"baseline": [], "bulk": [], "bulk_produce": [], "single": [], "single_produce": []}
+    results = {"baseline": [], "bulk": [], "bulk_produce": [], "online": [], "single": [], "single_produce": []}
     problems = []
     worker = start_worker(args.concurrency)
     try:
@@ -208,14 +218,18 @@ def main() -> None:
             results["bulk"].append(bulk)
             results["bulk_produce"].append(bulk_produce)
             problems.append(("bulk", run, *check(args.count)))
+            reset(users, online=True)
+            online, _produce = run_bulk(users, args.count)
+            results["online"].append(online)
+            problems.append(("online", run, *check(args.count, online=True)))
             reset(users)
             single, single_produce = run_single(users, args.count, args.producers)
             results["single"].append(single)
             results["single_produce"].append(single_produce)
             problems.append(("single", run, *check(args.count // args.producers * args.producers)))
             log(f"run {run}: baseline {baseline:,.0f} tasks/s | bulk {bulk:,.0f}/s (written at {bulk_produce:,.0f}/s)"
-                f" | single {single:,.0f}/s (written at {single_produce:,.0f}/s) | lost/duplicated "
-                f"{problems[-2][2]}/{problems[-2][3]}, {problems[-1][2]}/{problems[-1][3]}")
+                f" | bulk, all online {online:,.0f}/s | single {single:,.0f}/s (written at {single_produce:,.0f}/s)"
+                f" | lost/duplicated " + ", ".join(f"{p[2]}/{p[3]}" for p in problems[-3:]))
     finally:
         worker.terminate()
         worker.wait(30)
@@ -232,6 +246,9 @@ def main() -> None:
     log(f"| notifications, bulk (`notify_many`, 500 a commit) | {median['bulk']:,.0f} | "
         f"{median['bulk'] / median['baseline']:.2f} | {sum(p[2] for p in problems if p[0] == 'bulk')} | "
         f"{sum(p[3] for p in problems if p[0] == 'bulk')} |")
+    log(f"| notifications, bulk, every recipient online (push through channels-redis) | {median['online']:,.0f} | "
+        f"{median['online'] / median['baseline']:.2f} | {sum(p[2] for p in problems if p[0] == 'online')} | "
+        f"{sum(p[3] for p in problems if p[0] == 'online')} |")
     log(f"| notifications, one a commit (`notify`, {args.producers} producer threads) | {median['single']:,.0f} | "
         f"{median['single'] / median['baseline']:.2f} | {sum(p[2] for p in problems if p[0] == 'single')} | "
         f"{sum(p[3] for p in problems if p[0] == 'single')} |")

@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import json
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from core.ws_auth import user_for_token
 
-from .events import user_group
+from .events import presence_join, presence_leave, user_group
 from .selectors import unread_count
 
 AUTH_TIMEOUT = 10
@@ -51,6 +52,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.scope["user"] = user
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await sync_to_async(presence_join)(user.pk)
         count = await database_sync_to_async(unread_count)(user=user)
         await self.send_json({"type": "notifications.unread", "count": count})
 
@@ -87,4 +89,5 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._auth_timer
         if self.group:
+            await sync_to_async(presence_leave)(self.scope["user"].pk)
             await self.channel_layer.group_discard(self.group, self.channel_name)

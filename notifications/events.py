@@ -1,22 +1,54 @@
 """What a person's own socket hears, and the one way it is sent.
 
-Each signed-in socket on ``ws/notifications/`` joins its user's group; the
-outbox worker sends ``{"type": "notification", …}`` to that group. Sending is
-done in batches with bounded concurrency, since one drain pushes hundreds.
+Each signed-in socket on ``ws/notifications/`` joins its user's group and counts
+itself in the user's presence counter; the outbox worker sends
+``{"type": "notification", …}`` to the groups of users with a socket open, in
+batches with bounded concurrency. A user with no socket open is skipped without
+touching the channel layer: the notification waits in their in-app list, and the
+unread count a socket hears when it connects includes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 
 PUSH_CONCURRENCY = 64
+PRESENCE_KEY = "notifications:online:{user_id}"
+# A counter outliving its sockets (a server killed) only costs needless sends until it expires.
+PRESENCE_TTL = int(datetime.timedelta(days=7).total_seconds())
 
 
 def user_group(user_id: int) -> str:
     return f"notifications.user.{user_id}"
+
+
+def presence_join(user_id: int) -> None:
+    """A socket of ``user_id`` opened (call after joining the group)."""
+    key = PRESENCE_KEY.format(user_id=user_id)
+    cache.add(key, 0, timeout=PRESENCE_TTL)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, timeout=PRESENCE_TTL)
+
+
+def presence_leave(user_id: int) -> None:
+    try:
+        cache.decr(PRESENCE_KEY.format(user_id=user_id))
+    except ValueError:
+        pass  # already expired
+
+
+def users_online(user_ids) -> set[int]:
+    """Which of ``user_ids`` have a notification socket open (one round trip)."""
+    keys = {PRESENCE_KEY.format(user_id=user_id): user_id for user_id in set(user_ids)}
+    counts = cache.get_many(list(keys))
+    return {keys[key] for key, count in counts.items() if count and int(count) > 0}
 
 
 def notification_event(*, notification_id: int, kind: str, title: str, body: str, params: dict,

@@ -143,6 +143,9 @@ def _deliver_push(token: uuid.UUID) -> int:
             "id", "notification_id", "notification__user_id", "notification__kind", "notification__title",
             "notification__body", "notification__params", "notification__created_at")
     )
+    online = events.users_online(row[2] for row in rows)
+    _mark_final(token, [row[0] for row in rows if row[2] not in online], State.SKIPPED, "not connected")
+    rows = [row for row in rows if row[2] in online]
     items = [
         (user_id, events.notification_event(notification_id=nid, kind=kind, title=title, body=body,
                                             params=params, created_at=created_at))

@@ -165,3 +165,17 @@ def test_tracking_shows_the_expected_delivery_and_current_hub_after_a_scan(net, 
     assert [e["status"] for e in tracked["events"]] == ["created", "picked_up"]
     assert tracked["events"][1]["actor"] == {"role": "operator", "name": "李**"}
     assert timezone.now() < datetime.datetime.fromisoformat(tracked["expected_delivery_at"])
+
+
+def test_tracking_costs_a_fixed_number_of_queries(net, order_to, ship, scan, client_for,
+                                                    django_assert_max_num_queries):
+    shipment_id = ship(order_to())["id"]
+    client = client_for(net.buyer)
+    with django_assert_max_num_queries(5):  # user, shipment, events, stops
+        client.get(f"/api/shipments/{shipment_id}/")
+    for status, extra in [("picked_up", {}), ("picked_up", {"hub": net.a.station(net.t1).pk}),
+                          ("at_county_centre", {})]:
+        scan(net.op_a, shipment_id, status, **extra)
+    with django_assert_max_num_queries(5):
+        body = client.get(f"/api/shipments/{shipment_id}/").json()
+    assert len(body["events"]) == 4

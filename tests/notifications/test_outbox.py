@@ -3,6 +3,7 @@
 (The same code under a real Celery worker, killed with -9, is in test_worker.py.)
 """
 
+import asyncio
 import datetime
 import json
 import threading
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.events import user_group
+from notifications.events import presence_join, presence_leave, user_group
 from notifications.models import Delivery, Notification, Preference
 from notifications.services import notify, notify_many
 from notifications.services.outbox import _claim, outbox_drain, outbox_reap, outbox_sweep, quiet_until
@@ -71,6 +72,7 @@ def test_push_reaches_the_users_group_once(consumer):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(user_group(consumer.pk), channel)
+    presence_join(consumer.pk)
     notice = notify(user=consumer, kind="shipment.picked_up", params=PARAMS)
     assert outbox_drain(channel="push") == 1
     message = async_to_sync(layer.receive)(channel)
@@ -80,6 +82,28 @@ def test_push_reaches_the_users_group_once(consumer):
     assert outbox_drain(channel="push") == 0  # nothing twice
     delivery = Delivery.objects.get(notification=notice, channel="push")
     assert delivery.state == "sent" and delivery.sent_at and delivery.attempts == 1
+
+
+def test_no_push_for_someone_without_an_open_socket(consumer):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(consumer.pk), channel)  # a stale group member
+    presence_join(consumer.pk)
+    presence_join(consumer.pk)  # two sockets ...
+    presence_leave(consumer.pk)
+    presence_leave(consumer.pk)  # ... both closed
+    notice = notify(user=consumer, kind="shipment.picked_up", params=PARAMS)
+    assert outbox_drain(channel="push") == 0
+    delivery = Delivery.objects.get(notification=notice, channel="push")
+    assert (delivery.state, delivery.detail) == ("skipped", "not connected")
+    assert async_to_sync(receive_or_none)(layer, channel) is None  # the layer was never asked
+
+
+async def receive_or_none(layer, channel, timeout=0.5):
+    try:
+        return await asyncio.wait_for(layer.receive(channel), timeout)
+    except asyncio.TimeoutError:
+        return None
 
 
 def test_sms_goes_out_once_in_the_readers_language(sms_spool, db):
@@ -105,6 +129,8 @@ def test_sms_respects_opt_out_and_missing_phones(sms_spool, db):
         opted_out.pk: "opted out", no_phone.pk: "no phone number"}
     assert set(Delivery.objects.filter(channel="sms").values_list("state", flat=True)) == {"skipped"}
     # In-app and push still happen.
+    presence_join(opted_out.pk)
+    presence_join(no_phone.pk)
     assert outbox_drain(channel="push") == 2
 
 
@@ -185,7 +211,9 @@ def test_a_sender_that_cannot_look_up_drops_rather_than_duplicates(settings, db)
 
 
 def test_stale_pushes_are_sent_again(db, settings):
-    notice = notify(user=ConsumerFactory(), kind="stream.live", params={"shop": "s", "title": "t"})
+    user = ConsumerFactory()
+    presence_join(user.pk)
+    notice = notify(user=user, kind="stream.live", params={"shop": "s", "title": "t"})
     _claim("push", 10)
     with time_machine.travel(timezone.now() + settings.NOTIFICATIONS_CLAIM_LEASE + datetime.timedelta(seconds=1)):
         assert outbox_reap()["resent"] == 1
