@@ -8,7 +8,6 @@ exist, a few demo orders already on their way so an operator's queue is not empt
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Role, User
@@ -105,12 +104,12 @@ def _orders_in_flight(report) -> None:
 
 @transaction.atomic
 def _demo_orders() -> list:
-    """A few paid orders of the demo consumer for listed demo products (stock taken as checkout would)."""
+    """A few paid orders of the demo consumer for listed demo products, through the orders app's checkout."""
     from catalog.models import Product
-    from catalog.stock import product_stock_take
     from merchants.models import Merchant
-    from orders.models import MerchantOrder, Order, OrderLine
-    from orders.status import merchant_order_transition, order_transition
+    from orders.models import MerchantOrder, Order
+    from orders.services import AddressInput, LineInput, order_create, order_mark_paid
+    from payments.models import Payment
 
     buyer = User.objects.filter(username="demo_consumer").first()
     destinations = list(Region.objects.filter(code__in=DEMO_DESTINATIONS).order_by("code"))
@@ -123,18 +122,13 @@ def _demo_orders() -> list:
         return []
     merchant_orders = []
     for i, product in enumerate(products):
-        if not product_stock_take(product_id=product.pk, quantity=1):
-            continue
-        order = Order.objects.create(
-            buyer=buyer, items_total=product.price, delivery_total=Decimal("0.00"), total=product.price,
-            village=destinations[i % len(destinations)], address_detail=DEMO_ORDER_MARK, recipient="演示买家",
-            recipient_phone=buyer.phone or "13900000001", payment_deadline=timezone.now())
-        merchant_order = MerchantOrder.objects.create(order=order, merchant=product.merchant,
-                                                      items_total=product.price, total=product.price)
-        OrderLine.objects.create(merchant_order=merchant_order, product=product, title=product.title,
-                                 unit=product.unit, unit_price=product.price, quantity=1, line_total=product.price,
-                                 claims=product.claims)
-        order_transition(order, Order.Status.PAID, reason="seed_demo")
-        merchant_order_transition(merchant_order, MerchantOrder.Status.PAID, reason="seed_demo")
-        merchant_orders.append(merchant_order)
+        order = order_create(buyer=buyer, lines=[LineInput(product_id=product.pk, quantity=1)],
+                             address=AddressInput(village_id=destinations[i % len(destinations)].pk,
+                                                  detail=DEMO_ORDER_MARK, recipient="演示买家",
+                                                  phone=buyer.phone or "13900000001"))
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        Payment.objects.create(order=order, provider="sandbox", amount=order.total, status=Payment.Status.SUCCEEDED,
+                               provider_reference=f"sbx_demo_logistics_{order.pk}")
+        order_mark_paid(order=order)
+        merchant_orders += list(MerchantOrder.objects.filter(order=order))
     return merchant_orders

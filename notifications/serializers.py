@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Notification, Preference
@@ -22,7 +23,18 @@ class ReadAllOutput(serializers.Serializer):
     unread_count = serializers.IntegerField()
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "22:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time in the platform's time zone, "HH:MM" (no date, no offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class PreferenceSerializer(serializers.ModelSerializer):
+    quiet_start = ClockTimeField(required=False)
+    quiet_end = ClockTimeField(required=False)
+
     class Meta:
         model = Preference
         fields = ["sms_enabled", "quiet_hours_enabled", "quiet_start", "quiet_end"]
