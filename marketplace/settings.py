@@ -392,6 +392,8 @@ NOTIFICATIONS_CLAIM_LEASE = timedelta(seconds=env.int("NOTIFICATIONS_CLAIM_LEASE
 NOTIFICATIONS_MAX_ATTEMPTS = 6
 NOTIFICATIONS_DRAIN_SECONDS = 20
 NOTIFICATIONS_WAKE_TTL_SECONDS = 30
+# A woken drain starts this much later, so commits in the meantime are delivered in the same batch.
+NOTIFICATIONS_WAKE_DELAY_SECONDS = env.float("NOTIFICATIONS_WAKE_DELAY_SECONDS", default=0.05)
 NOTIFICATIONS_FANOUT_STALL = timedelta(seconds=60)
 CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
     "task": "notifications.sweep_outbox",

@@ -4,9 +4,10 @@ Exactly once, per channel:
 
 1. ``notify`` writes ``Delivery(state=pending)`` rows in the caller's transaction.
 2. After commit, ``outbox_wake`` rings a per-channel doorbell: a Redis key set
-   with NX, so a burst of commits enqueues one ``deliver_outbox`` task, not one
-   per commit. The task deletes the key *before* it claims, so a row committed
-   after the claim rings again; one committed before is seen by the claim.
+   with NX, so a burst of commits enqueues one ``deliver_outbox`` task (due
+   ``NOTIFICATIONS_WAKE_DELAY_SECONDS`` later), not one per commit. The task
+   deletes the key *before* it claims, so a row committed after the claim rings
+   again; one committed before is seen by the claim.
 3. ``outbox_drain`` claims a batch with ``SELECT … FOR UPDATE SKIP LOCKED`` and
    marks it ``sending`` under a fresh claim token (committed), sends it, then
    marks it ``sent`` with ``UPDATE … WHERE claim_token = mine``. Workers never
@@ -42,16 +43,22 @@ WAKE_KEY = "notifications:outbox:wake:{channel}"
 
 # --- waking a worker ------------------------------------------------------------------
 
-def outbox_wake(channels, *, force: bool = False) -> None:
-    """Enqueue one drain per channel unless one is already queued (``force`` always enqueues)."""
+def outbox_wake(channels, *, force: bool = False, now: bool = False) -> None:
+    """Enqueue one drain per channel unless one is already queued (``force`` always enqueues).
+
+    The drain starts ``NOTIFICATIONS_WAKE_DELAY_SECONDS`` later (``now``: at once): commits
+    arriving meanwhile find the bell rung and ride along, so a stream of single-notice
+    commits is delivered in batches instead of one task each, without holding a worker process.
+    """
     from ..tasks import deliver_outbox
 
+    delay = 0 if now else settings.NOTIFICATIONS_WAKE_DELAY_SECONDS
     for channel in channels:
         try:
             queued = force or cache.add(WAKE_KEY.format(channel=channel), "1",
                                         timeout=settings.NOTIFICATIONS_WAKE_TTL_SECONDS)
             if queued:
-                deliver_outbox.delay(channel)
+                deliver_outbox.apply_async((channel,), countdown=delay) if delay else deliver_outbox.delay(channel)
         except Exception:  # noqa: BLE001 - the beat sweep delivers what a failed wake-up left
             logger.exception("could not wake the %s outbox; the sweep will deliver it", channel)
 
@@ -260,7 +267,7 @@ def outbox_drain(*, channel: str) -> int:
             return sent
         full = len(ids) == limit
         if full:
-            outbox_wake([channel])  # more is waiting: let an idle worker process take the next batch
+            outbox_wake([channel], now=True)  # more is waiting: let an idle worker process take the next batch
         sent += DELIVER[channel](token)
         if not full or time.monotonic() > deadline:
             return sent
@@ -333,5 +340,5 @@ def outbox_sweep() -> dict:
     now = timezone.now()
     due = [channel for channel in DELIVER
            if Delivery.objects.filter(channel=channel, state=State.PENDING, not_before__lte=now).exists()]
-    outbox_wake(due, force=True)
+    outbox_wake(due, force=True, now=True)
     return {"reaped": reaped, "fanouts_resumed": resumed, "woken": due}
