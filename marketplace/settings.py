@@ -395,6 +395,9 @@ NOTIFICATIONS_WAKE_TTL_SECONDS = 30
 # A woken drain starts this much later, so commits in the meantime are delivered in the same batch.
 NOTIFICATIONS_WAKE_DELAY_SECONDS = env.float("NOTIFICATIONS_WAKE_DELAY_SECONDS", default=0.05)
 NOTIFICATIONS_FANOUT_STALL = timedelta(seconds=60)
+NOTIFICATIONS_DELIVERY_RETENTION = timedelta(days=30)
+CELERY_BEAT_SCHEDULE["notifications-purge-deliveries"] = {
+    "task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)}
 CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
     "task": "notifications.sweep_outbox",
     "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30)),

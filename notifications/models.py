@@ -93,6 +93,7 @@ class Delivery(models.Model):
             models.Index(fields=["channel", "not_before", "id"], condition=Q(state="pending"),
                          name="delivery_due"),
             models.Index(fields=["claimed_at"], condition=Q(state="sending"), name="delivery_in_flight"),
+            models.Index(fields=["created_at"], name="delivery_created"),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from .services import FOLLOWER_BATCH_SIZE, followers_notify_stream_live_batch
-from .services.outbox import outbox_drain, outbox_sweep
+from .services.outbox import deliveries_purge, outbox_drain, outbox_sweep
 
 
 @shared_task(name="notifications.deliver_outbox", acks_late=True, ignore_result=True)
@@ -25,3 +25,9 @@ def followers_notify_stream_live(stream_id: int, after_follow_id: int = 0) -> No
                                                 limit=FOLLOWER_BATCH_SIZE)
     if cursor is not None:
         followers_notify_stream_live.delay(stream_id, cursor)
+
+
+@shared_task(name="notifications.purge_deliveries", acks_late=True, ignore_result=True)
+def purge_deliveries() -> int:
+    """Beat: drop settled outbox rows past their retention, a bounded batch at a time."""
+    return deliveries_purge()

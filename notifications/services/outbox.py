@@ -75,10 +75,12 @@ def _claim(channel: str, limit: int) -> tuple[uuid.UUID, list[int]]:
     token = uuid.uuid4()
     now = timezone.now()
     with transaction.atomic():
+        # Ordered as the partial index "delivery_due" is, so the claim reads due rows only,
+        # never the history of sent ones.
         ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(channel=channel, state=State.PENDING, not_before__lte=now)
-            .order_by("id").values_list("id", flat=True)[:limit]
+            .order_by("not_before", "id").values_list("id", flat=True)[:limit]
         )
         if ids:
             Delivery.objects.filter(pk__in=ids).update(
@@ -329,6 +331,14 @@ def outbox_reap(*, limit: int = 1000) -> dict[str, int]:
         outcome["confirmed"] += len(confirmed)
         outcome["resent"] += len(again)
     return outcome
+
+
+def deliveries_purge(*, limit: int = 5000) -> int:
+    """Delete settled outbox rows older than ``NOTIFICATIONS_DELIVERY_RETENTION`` (the notifications stay)."""
+    cutoff = timezone.now() - settings.NOTIFICATIONS_DELIVERY_RETENTION
+    ids = list(Delivery.objects.filter(created_at__lt=cutoff, state__in=[State.SENT, State.SKIPPED, State.FAILED])
+               .order_by("id").values_list("id", flat=True)[:limit])
+    return Delivery.objects.filter(pk__in=ids).delete()[0] if ids else 0
 
 
 def outbox_sweep() -> dict:

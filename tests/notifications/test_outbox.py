@@ -316,3 +316,18 @@ def test_the_http_sender_speaks_to_a_real_gateway(gateway, settings, db):
     path, auth, body = Gateway.calls[0]
     assert path == "/send" and auth == "Bearer s3cret" and body["sign"] == "村播"
     assert HttpSmsSender(gateway).lookup([str(sent.key), "nope"]) == {str(sent.key)}
+
+
+def test_settled_outbox_rows_are_purged_after_the_retention(db, settings):
+    from notifications.services.outbox import deliveries_purge
+
+    user = ConsumerFactory()
+    presence_join(user.pk)
+    old = notify(user=user, kind="stream.live", params={"shop": "s", "title": "t"})
+    outbox_drain(channel="push")
+    pending = notify(user=user, kind="stream.live", params={"shop": "s", "title": "t2"})
+    Delivery.objects.update(created_at=timezone.now() - settings.NOTIFICATIONS_DELIVERY_RETENTION
+                            - datetime.timedelta(minutes=1))
+    assert deliveries_purge() == 1
+    assert list(Delivery.objects.values_list("notification_id", flat=True)) == [pending.pk]  # never an unsent one
+    assert Notification.objects.filter(pk=old.pk).exists()  # the in-app history stays
