@@ -105,7 +105,7 @@ class RecipientOutput(serializers.Serializer):
     address = serializers.CharField()
 
 
-class MerchantBrief(serializers.Serializer):
+class ShipmentShopOutput(serializers.Serializer):
     id = serializers.IntegerField()
     shop_name = serializers.CharField()
 
@@ -114,7 +114,7 @@ class ShipmentSummaryOutput(serializers.ModelSerializer):
     """A shipment in a list: the operator's work queue."""
 
     order = serializers.IntegerField(source="merchant_order.order_id")
-    merchant = MerchantBrief(read_only=True)
+    merchant = ShipmentShopOutput(read_only=True)
     current_hub = HubBrief(read_only=True, allow_null=True)
     next_hub = HubBrief(read_only=True, allow_null=True)
     destination_village = PlaceBrief(read_only=True)

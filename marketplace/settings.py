@@ -362,8 +362,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ShipmentFailureReasonEnum": "logistics.models.Shipment.FailureReason",
     "DispatchKindEnum": "logistics.models.Dispatch.Kind",
     "DispatchStatusEnum": "logistics.models.Dispatch.Status",
-    # Named here because the shipment and run statuses made the orders' "status" enums collide.
-    "MerchantOrderStatusEnum": "orders.models.MerchantOrder.Status",
 })
 CELERY_BEAT_SCHEDULE["logistics-flag-overdue"] = {
     "task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)}
