@@ -99,6 +99,7 @@ def _orders_in_flight(report) -> None:
             status, stop = step if isinstance(step, tuple) else (step, None)
             hub = shipment.stops.get(index=stop).hub_id if stop is not None else None
             shipment_scan(user=operator, shipment_id=shipment.pk, status=status, hub_id=hub)
+        shipment.refresh_from_db()
         report.record(shipment, True)
 
 
