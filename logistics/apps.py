@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class LogisticsConfig(AppConfig):
     name = "logistics"
     verbose_name = _("Logistics")
+
+    def ready(self):
+        from . import notices  # noqa: F401 - registers this app's notification kinds

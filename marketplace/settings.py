@@ -381,3 +381,62 @@ CELERY_BEAT_SCHEDULE["payments-retry-refunds"] = {"task": "payments.retry_refund
 
 # logistics and notifications
 # (logistics settings go here)
+# Target time per leg of a shipment's route, in hours: (normal, perishable).
+LOGISTICS_SLA_HOURS = {
+    "pickup": (24, 6),                # paid and packed -> collected at the merchant's village point
+    "first_mile": (12, 4),            # village point -> township station
+    "to_county_centre": (12, 4),      # township station -> county distribution centre
+    "inter_county": (48, 24),         # county centre -> destination county centre (carrier)
+    "to_township_station": (12, 4),   # county centre -> destination township station
+    "last_mile": (24, 8),             # township station -> collected at the village point
+}
+LOGISTICS_PICKUP_CODE_MAX_TRIES = 5
+LOGISTICS_PICKUP_CODE_LOCK = timedelta(hours=1)
+LOGISTICS_MAX_DELIVERY_ATTEMPTS = 3
+LOGISTICS_OVERDUE_BATCH = 500
+LOGISTICS_INTER_COUNTY_CARRIER = env("LOGISTICS_INTER_COUNTY_CARRIER", default="中国邮政 EMS")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "HubKindEnum": "logistics.models.Hub.Kind",
+    "ShipmentStatusEnum": "logistics.models.Shipment.Status",
+    "ScanStatusEnum": "logistics.serializers.SCAN_STATUS_CHOICES",
+    "ShipmentFailureReasonEnum": "logistics.models.Shipment.FailureReason",
+    "DispatchKindEnum": "logistics.models.Dispatch.Kind",
+    "DispatchStatusEnum": "logistics.models.Dispatch.Status",
+})
+CELERY_BEAT_SCHEDULE["logistics-flag-overdue"] = {
+    "task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)}
+
+# The notification outbox (docs/logistics-notifications.md).
+NOTIFICATIONS_SMS = {
+    "BACKEND": env("NOTIFICATIONS_SMS_BACKEND", default="notifications.sms.ConsoleSmsSender"),
+    "OPTIONS": {
+        key: value for key, value in {
+            "path": env("NOTIFICATIONS_SMS_FILE", default=""),
+            "url": env("NOTIFICATIONS_SMS_URL", default=""),
+            "token": env("NOTIFICATIONS_SMS_TOKEN", default=""),
+        }.items() if value
+    },
+}
+# What to do with an SMS whose worker died mid-send when the provider cannot be asked
+# whether it went out: "drop" (at most once) or "resend" (at least once).
+NOTIFICATIONS_SMS_UNCERTAIN = env("NOTIFICATIONS_SMS_UNCERTAIN", default="drop")
+# Quiet hours for people who have not set their own ("" = none), in TIME_ZONE.
+NOTIFICATIONS_DEFAULT_QUIET_HOURS = env("NOTIFICATIONS_DEFAULT_QUIET_HOURS", default="22:00-08:00")
+NOTIFICATIONS_BATCH_SIZE = {"push": env.int("NOTIFICATIONS_PUSH_BATCH", default=500),
+                            "sms": env.int("NOTIFICATIONS_SMS_BATCH", default=100)}
+# A row left "sending" longer than this is taken to belong to a dead worker; it must
+# exceed the longest send_batch (the SMS sender's timeout).
+NOTIFICATIONS_CLAIM_LEASE = timedelta(seconds=env.int("NOTIFICATIONS_CLAIM_LEASE_SECONDS", default=120))
+NOTIFICATIONS_MAX_ATTEMPTS = 6
+NOTIFICATIONS_DRAIN_SECONDS = 20
+NOTIFICATIONS_WAKE_TTL_SECONDS = 30
+# A woken drain starts this much later, so commits in the meantime are delivered in the same batch.
+NOTIFICATIONS_WAKE_DELAY_SECONDS = env.float("NOTIFICATIONS_WAKE_DELAY_SECONDS", default=0.05)
+NOTIFICATIONS_FANOUT_STALL = timedelta(seconds=60)
+NOTIFICATIONS_DELIVERY_RETENTION = timedelta(days=30)
+CELERY_BEAT_SCHEDULE["notifications-purge-deliveries"] = {
+    "task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
+    "task": "notifications.sweep_outbox",
+    "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30)),
+}

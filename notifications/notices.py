@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .texts import register
+from .texts import PUSH, register
 
-register("stream.live", _("%(shop)s is live now"), _("“%(title)s” has started. Tap to watch and buy."))
+# Mass notice: in-app and socket only (an SMS to every follower would be spam and cost).
+register("stream.live", _("%(shop)s is live now"), _("“%(title)s” has started. Tap to watch and buy."),
+         channels=(PUSH,))

@@ -1,0 +1,93 @@
+"""``ws(s)://HOST/ws/notifications/``: a person's own socket.
+
+Sign in with ``?token=<JWT>`` or a first message ``{"type": "auth", "token": …}``
+within ``AUTH_TIMEOUT`` seconds. Signed in, the socket joins its user's group,
+hears ``{"type": "notifications.unread", "count"}`` once and then
+``{"type": "notification", "id", "kind", "title", "body", "params", "created_at"}``
+for each notification as the outbox delivers it (a client keeps one per id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from core.ws_auth import user_for_token
+
+from .events import presence_join, presence_leave, user_group
+from .selectors import unread_count
+
+AUTH_TIMEOUT = 10
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+    _auth_timer: asyncio.Task | None = None
+
+    async def connect(self):
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            await self._join(user)
+        else:
+            self._auth_timer = asyncio.create_task(self._close_if_still_anonymous())
+
+    async def _close_if_still_anonymous(self):
+        await asyncio.sleep(AUTH_TIMEOUT)
+        if self.group is None:
+            await self._refuse()
+
+    async def _refuse(self):
+        await self.send_json({"type": "error", "code": "not_authenticated", "message": _("Sign in first.")})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def _join(self, user):
+        self.scope["user"] = user
+        self.group = user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await sync_to_async(presence_join)(user.pk)
+        count = await database_sync_to_async(unread_count)(user=user)
+        await self.send_json({"type": "notifications.unread", "count": count})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data or bytes_data or "")
+        except ValueError:
+            await self.send_json({"type": "error", "code": "malformed", "message": _("Send JSON objects.")})
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def receive_json(self, content, **kwargs):
+        if self.group is None and isinstance(content, dict) and content.get("type") == "auth":
+            user = await user_for_token(str(content.get("token", "")))
+            if user.is_authenticated:
+                if self._auth_timer:
+                    self._auth_timer.cancel()
+                await self._join(user)
+            else:
+                await self._refuse()
+            return
+        if self.group is None:
+            await self._refuse()
+            return
+        await self.send_json({"type": "error", "code": "unsupported",
+                              "message": _("This socket only delivers notifications.")})
+
+    async def notification_push(self, event):
+        await self.send_json(event["event"])
+
+    async def disconnect(self, code):
+        if self._auth_timer:
+            self._auth_timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._auth_timer
+        if self.group:
+            await sync_to_async(presence_leave)(self.scope["user"].pk)
+            await self.channel_layer.group_discard(self.group, self.channel_name)
