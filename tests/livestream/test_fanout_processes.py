@@ -3,6 +3,7 @@
 import asyncio
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -118,3 +119,43 @@ def test_a_burst_of_1000_connects_and_disconnects(live_stream, tmp_path):
     for _port, log in servers:
         text = log.read_text()
         assert "Traceback" not in text and "ERROR" not in text, text[-3000:]
+
+
+def test_an_offer_sells_out_across_two_processes_without_oversell(live_stream, owner, product, tmp_path):
+    """Buyers hit two servers at once; the gate and the conditional UPDATE are shared, not per process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from livestream.models import Offer
+    from orders.models import OrderLine
+
+    offer = services.offer_start(stream_id=live_stream.pk, actor=owner, product_id=product.pk,
+                                 price=product.price, quantity=30, duration_s=600)
+    buyers = [token_for(ConsumerFactory()) for _ in range(80)]
+    village = live_stream.merchant.village_id
+
+    def buy(index_and_port):
+        index, port = index_and_port
+        body = json.dumps({
+            "items": [{"product": product.pk, "quantity": 1, "offer": offer.pk}],
+            "address": {"village": village, "detail": "1号", "recipient": "买家", "phone": "13800138000"},
+            "stream": live_stream.pk,
+        }).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/orders/", data=body, method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {buyers[index]}",
+                     "Idempotency-Key": f"scale-{index}"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with uvicorn_servers(2, tmp_path) as [(a, _), (b, _)]:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(buy, [(i, a if i % 2 else b) for i in range(len(buyers))]))
+
+    assert statuses.count(201) == 30, statuses
+    assert statuses.count(409) == 50, statuses
+    offer.refresh_from_db()
+    assert offer.remaining == 0 and offer.status == Offer.Status.ENDED
+    assert sum(OrderLine.objects.filter(offer=offer).values_list("quantity", flat=True)) == 30
