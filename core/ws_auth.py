@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -37,3 +38,26 @@ class JWTAuthMiddleware:
         scope = dict(scope)
         scope["user"] = await user_for_token(token) if token else AnonymousUser()
         return await self.inner(scope, receive, send)
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Channels' origin check against ALLOWED_HOSTS, letting through sockets that send no Origin.
+
+    Browsers always send Origin, and it is browsers that cross-site WebSocket
+    hijacking abuses; native apps and the media tooling often send none, and any
+    non-browser client could forge one anyway. A foreign Origin is still refused.
+    """
+
+    def valid_origin(self, parsed_origin):
+        if parsed_origin is None:
+            return True
+        return super().valid_origin(parsed_origin)
+
+
+def allowed_hosts_origin_validator(application):
+    from django.conf import settings
+
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return BrowserOriginValidator(application, allowed_hosts)
