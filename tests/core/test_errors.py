@@ -60,3 +60,9 @@ def test_oversized_body_is_413_before_it_is_read(api_client, settings):
                                format="json")
     assert_envelope(response, 413, "request_too_large")
     assert api_client.post("/api/auth/register", {}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("language, message", [("en", "Some fields are invalid."), ("zh-hans", "部分字段无效。")])
+def test_our_own_messages_are_translated(api_client, language, message):
+    response = api_client.post("/api/auth/register", {}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.json()["error"]["message"] == message
