@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test audit install install-dev system services serve worker beat migrate seed messages bench clean
+.PHONY: run test audit lock install install-dev system services serve worker beat migrate seed messages bench clean
 
-$(VENV)/.installed: pyproject.toml
+# requirements.lock pins every package CI and production install (pip-audit checks it);
+# regenerate it with `make lock` after changing pyproject.toml.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -42,6 +44,9 @@ beat: install
 
 messages: install
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
