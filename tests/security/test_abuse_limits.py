@@ -1,0 +1,295 @@
+"""Abuse limits (OWASP API4): each limit is crossed, answers 429 in the error envelope with
+Retry-After, and someone else (another user or address) is still served. Limits count in Redis,
+exactly under parallel requests, and a Redis outage does not turn them into errors. Request bodies
+are capped on both the WSGI path and the ASGI path (declared and chunked)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from core.throttling import outage_reset
+from tests import factories
+from tests.security.conftest import FIGURES
+from tests.security.world import png_bytes
+
+
+def rates(**changed):
+    """REST_FRAMEWORK with some throttle rates changed (the others as configured)."""
+    config = copy.deepcopy(settings.REST_FRAMEWORK)
+    config["DEFAULT_THROTTLE_RATES"].update(changed)
+    return override_settings(REST_FRAMEWORK=config)
+
+
+def assert_throttled(response, *, window_s: int):
+    assert response.status_code == 429, response.content
+    error = response.json()["error"]
+    assert error["code"] == "throttled" and error["message"]
+    assert 1 <= int(response["Retry-After"]) <= window_s
+    FIGURES["limits"]["limits"] += 1
+
+
+@pytest.fixture
+def address(village):
+    return {"village": village.pk, "detail": "3排5号", "recipient": "王小明", "phone": "13800001234"}
+
+
+@pytest.fixture
+def product(village):
+    return factories.ProductFactory(merchant=factories.MerchantFactory(village=village), stock=1000)
+
+
+@pytest.fixture(autouse=True)
+def _no_outage():
+    outage_reset()
+    yield
+    outage_reset()
+
+
+# --- login and registration ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_login_is_limited_per_address(api_client, consumer):
+    body = {"username": consumer.username, "password": "wrong-password"}
+    with rates(login_ip="3/min", login_username="100/min"):
+        answers = [api_client.post("/api/auth/token", body, format="json", REMOTE_ADDR="10.1.0.1")
+                   for _ in range(4)]
+        assert [a.status_code for a in answers[:3]] == [401] * 3
+        assert_throttled(answers[3], window_s=60)
+        other = api_client.post("/api/auth/token", {"username": consumer.username, "password": factories.PASSWORD},
+                                format="json", REMOTE_ADDR="10.1.0.2")
+        assert other.status_code == 200 and "access" in other.json()
+
+
+@pytest.mark.django_db
+def test_login_is_limited_per_account_from_any_address(api_client, consumer):
+    someone = factories.ConsumerFactory()
+    with rates(login_ip="100/min", login_username="3/min"):
+        answers = [api_client.post("/api/auth/token", {"username": consumer.username, "password": "nope"},
+                                   format="json", REMOTE_ADDR=f"10.2.0.{i}") for i in range(4)]
+        assert [a.status_code for a in answers[:3]] == [401] * 3
+        assert_throttled(answers[3], window_s=60)
+        other = api_client.post("/api/auth/token", {"username": someone.username, "password": factories.PASSWORD},
+                                format="json", REMOTE_ADDR="10.2.0.9")
+        assert other.status_code == 200
+
+
+@pytest.mark.django_db
+def test_registration_is_limited_per_address(api_client):
+    def register(n, ip):
+        return api_client.post("/api/auth/register", {"username": f"newbie{n}", "password": "Str0ng-pass-村播",
+                                                      "role": "consumer"}, format="json", REMOTE_ADDR=ip)
+
+    with rates(register_ip="2/hour"):
+        assert [register(n, "10.3.0.1").status_code for n in range(2)] == [201, 201]
+        assert_throttled(register(2, "10.3.0.1"), window_s=3600)
+        assert register(3, "10.3.0.2").status_code == 201
+    from accounts.models import User
+
+    assert set(User.objects.filter(username__startswith="newbie").values_list("username", flat=True)) == {
+        "newbie0", "newbie1", "newbie3"}
+
+
+# --- checkout --------------------------------------------------------------------------------------
+
+
+def _checkout(client, product, address, ip):
+    return client.post("/api/orders/", {"items": [{"product": product.pk, "quantity": 1}], "address": address},
+                       format="json", REMOTE_ADDR=ip)
+
+
+@pytest.mark.django_db
+def test_checkout_is_limited_per_buyer(client_for, consumer, product, address):
+    from orders.models import Order
+
+    other = factories.ConsumerFactory()
+    with rates(checkout_user="3/min", checkout_ip="100/min"):
+        answers = [_checkout(client_for(consumer), product, address, "10.4.0.1") for _ in range(4)]
+        assert [a.status_code for a in answers[:3]] == [201] * 3
+        assert_throttled(answers[3], window_s=60)
+        assert _checkout(client_for(other), product, address, "10.4.0.1").status_code == 201  # same address
+    assert Order.objects.filter(buyer=consumer).count() == 3
+
+
+@pytest.mark.django_db
+def test_checkout_is_limited_per_address(client_for, product, address):
+    from orders.models import Order
+
+    buyers = [factories.ConsumerFactory() for _ in range(4)]
+    with rates(checkout_user="100/min", checkout_ip="3/min"):
+        answers = [_checkout(client_for(buyer), product, address, "10.5.0.1") for buyer in buyers]
+        assert [a.status_code for a in answers[:3]] == [201] * 3
+        assert_throttled(answers[3], window_s=60)
+        assert _checkout(client_for(buyers[3]), product, address, "10.5.0.2").status_code == 201
+    assert Order.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_an_anonymous_checkout_counts_against_its_address(api_client, product, address):
+    with rates(checkout_ip="2/min"):
+        assert [_checkout(api_client, product, address, "10.6.0.1").status_code for _ in range(2)] == [401, 401]
+        assert_throttled(_checkout(api_client, product, address, "10.6.0.1"), window_s=60)
+
+
+# --- trace look-ups ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def batch(product):
+    from catalog.models import HarvestBatch
+
+    return HarvestBatch.objects.create(product=product, harvested_at="2026-06-01", unit="斤")
+
+
+@pytest.mark.django_db
+def test_trace_lookups_are_limited_per_address(api_client, batch):
+    with rates(trace_ip="3/min"):
+        codes = [batch.trace_code, "NOPE00000001", batch.trace_code]  # misses count: guessing is what is slowed
+        assert [api_client.get(f"/api/trace/{c}/", REMOTE_ADDR="10.7.0.1").status_code for c in codes] == [
+            200, 404, 200]
+        assert_throttled(api_client.get(f"/api/trace/{batch.trace_code}/qr.png", REMOTE_ADDR="10.7.0.1"),
+                         window_s=60)
+        assert api_client.get(f"/api/trace/{batch.trace_code}/", REMOTE_ADDR="10.7.0.2").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_burst_gets_exactly_the_limit(batch):
+    """Forty look-ups at once from one address with a limit of ten: exactly ten are served."""
+    from rest_framework.test import APIClient
+
+    start = threading.Barrier(20)
+
+    def look_up(_):
+        try:
+            try:
+                start.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+            return APIClient().get(f"/api/trace/{batch.trace_code}/", REMOTE_ADDR="10.8.0.1").status_code
+        finally:
+            connection.close()
+
+    with rates(trace_ip="10/min"), ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(look_up, range(40)))
+    assert statuses.count(200) == 10 and statuses.count(429) == 30, statuses
+    FIGURES["limits"]["limits"] += 1
+
+
+@pytest.mark.django_db
+def test_an_unreachable_redis_does_not_break_the_limited_endpoints(api_client, batch, caplog):
+    """The limits are not enforced while Redis is away (logged), and nothing answers 500."""
+    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
+    with rates(trace_ip="1/min"), override_settings(CACHES=dead):
+        statuses = [api_client.get(f"/api/trace/{batch.trace_code}/", REMOTE_ADDR="10.9.0.1").status_code
+                    for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    assert "rate limits are not enforced" in caplog.text
+
+
+# --- request bodies ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_oversized_multipart_upload_is_refused_before_it_is_read(client_for):
+    from catalog.models import ProductImage
+
+    product = factories.ProductFactory()
+    image = png_bytes((64, 64)) + b"\0" * 4096
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with override_settings(MAX_REQUEST_BYTES=2048):
+        response = client_for(product.merchant.user).post(
+            f"/api/products/{product.pk}/images/",
+            {"image": SimpleUploadedFile("big.png", image, content_type="image/png")}, format="multipart")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert not ProductImage.objects.exists()
+    FIGURES["limits"]["limits"] += 1
+
+
+async def _asgi_call(headers: list[tuple[bytes, bytes]], chunks, *, method="POST", path="/api/schema/"):
+    """Call the real ASGI application; returns (status, body, chunks the app read)."""
+    from marketplace.asgi import application
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"testserver"), *headers],
+             "client": ("10.10.0.1", 5000), "server": ("testserver", 80)}
+    read = 0
+    source = iter(chunks)
+    sent: list[dict] = []
+
+    async def receive():
+        nonlocal read
+        chunk = next(source, None)
+        if chunk is None:
+            await asyncio.sleep(3600)  # the client has nothing more to say
+        read += 1
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    await asyncio.wait_for(application(scope, receive, send), timeout=30)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, body, read
+
+
+def _endless(chunk: bytes, count: int):
+    for _ in range(count):
+        yield chunk
+
+
+@override_settings(MAX_REQUEST_BYTES=64 * 1024)
+async def test_asgi_refuses_a_declared_oversized_body_without_reading_it():
+    headers = [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", str(10 ** 9).encode())]
+    status, body, read = await _asgi_call(headers, _endless(b"x" * 65536, 16000))
+    assert status == 413 and b"request_too_large" in body
+    assert read == 0
+    FIGURES["limits"]["limits"] += 1
+
+
+@override_settings(MAX_REQUEST_BYTES=64 * 1024)
+async def test_asgi_stops_reading_a_chunked_body_past_the_limit():
+    """A gigabyte sent without Content-Length: reading stops after the first 80 KiB."""
+    headers = [(b"content-type", b"multipart/form-data; boundary=x"), (b"transfer-encoding", b"chunked")]
+    status, body, read = await _asgi_call(headers, _endless(b"x" * 16384, 65536))
+    assert status == 413 and b"request_too_large" in body
+    assert read == 5  # 5 × 16 KiB is the first read past 64 KiB
+    FIGURES["limits"]["limits"] += 1
+
+
+@override_settings(MAX_REQUEST_BYTES=64 * 1024)
+async def test_asgi_passes_a_body_under_the_limit_to_django():
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+
+    from marketplace.asgi import application
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/api/schema/", "raw_path": b"/api/schema/", "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"testserver"), *headers],
+             "client": ("10.10.0.2", 5000), "server": ("testserver", 80)}
+    messages = iter([{"type": "http.request", "body": b"{}", "more_body": False}])
+    sent = []
+
+    async def receive():
+        message = next(messages, None)
+        if message is None:
+            await asyncio.sleep(3600)
+        return message
+
+    async def send(message):
+        sent.append(message)
+
+    await asyncio.wait_for(application(scope, receive, send), timeout=30)
+    assert next(m["status"] for m in sent if m["type"] == "http.response.start") == 405  # Django answered
