@@ -20,13 +20,24 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from tests.security.conftest import FIGURE_SETS, FIGURES, snapshot, snapshot_diff
 from tests.security.routes import ApiRoute, list_routes, object_routes
 from tests.security.world import NONEXISTENT, NONEXISTENT_CODE, World, client_for, pdf_file, png_file
 
-ATTACKERS = ("anonymous", "consumer_b", "merchant_b", "operator_b", "courier_b")
+def _has_model(label: str) -> bool:
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+# A courier is an operator of county B with a courier profile, once the logistics app has couriers.
+ATTACKERS = ("anonymous", "consumer_b", "merchant_b", "operator_b") + (
+    ("courier_b",) if _has_model("logistics.Courier") else ())
 EVERYONE = {role: 200 for role in ATTACKERS}
 
 
@@ -42,6 +53,7 @@ class Op:
     changes: frozenset[str] = frozenset()  # tables an allowed public action may change
     missing_status: int | None = None  # what a nonexistent object answers, when not 404/401
     secrets: Callable[[World], list[str]] | None = None  # what a public answer must never show an attacker
+    absent: Callable[[World], set] | None = None  # ids a public list shows its owner but no attacker
 
 
 @dataclass
@@ -85,7 +97,8 @@ TABLE: dict[str, Entry] = {
              "DELETE": Op(a_consumer, 200, public={"consumer_b": 200})}),
     "merchant-credentials": Entry(
         kwargs=lambda w: {"pk": w.a.shop.pk}, hidden=lambda w: {"pk": w.shop_pending.pk},
-        ops={"GET": Op(a_merchant, 200, public=EVERYONE, secrets=shop_secrets),
+        ops={"GET": Op(a_merchant, 200, public=EVERYONE, secrets=shop_secrets,
+                       absent=lambda w: {w.credential_pending.pk}),
              "POST": Op(a_merchant, 201, multipart=True, body=lambda w: {
                  "kind": "geo_indication", "number": "GI-2026-0001", "file": pdf_file()})}),
     "credential-review": Entry(
@@ -223,6 +236,8 @@ def test_foreign_object_answers_like_a_missing_one(route_name, method, role, wor
         owner = op.owner(world)
         response = _request(client_for(owner), route, method, target, op, world)
         assert response.status_code == op.owner_status, (route_name, method, _summary(response))
+        if op.absent:
+            assert op.absent(world) <= _result_ids(response.json()), "the owner sees what attackers may not"
         return
     if role not in clients:
         pytest.skip(f"no {role} in this build")
@@ -252,6 +267,9 @@ def test_foreign_object_answers_like_a_missing_one(route_name, method, role, wor
         allowed = op.changes
         for secret in (op.secrets(world) if op.secrets else []):
             assert secret not in str(foreign[1]), f"{route_name} {method} as {role} shows {secret!r}: {foreign[1]}"
+        if op.absent:
+            shown = _result_ids(foreign[1]) & op.absent(world)
+            assert not shown, f"{route_name} {method} as {role} lists {shown}"
 
     else:
         assert foreign == missing[0], (
