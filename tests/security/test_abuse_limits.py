@@ -293,3 +293,60 @@ async def test_asgi_passes_a_body_under_the_limit_to_django():
 
     await asyncio.wait_for(application(scope, receive, send), timeout=30)
     assert next(m["status"] for m in sent if m["type"] == "http.response.start") == 405  # Django answered
+
+
+# --- the deployed server ----------------------------------------------------------------------------
+
+
+def _deployed_server_argv(port: int) -> list[str]:
+    """The Dockerfile's server command, on a loopback port."""
+    import json
+    import re
+
+    from tests.stack import ROOT, VENV_BIN
+
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    argv = json.loads(re.search(r"^CMD (\[.*?\])", text, re.M | re.S).group(1))
+    assert argv[0] == "uvicorn"
+    argv[0] = str(VENV_BIN / "uvicorn")
+    argv[argv.index("--host") + 1] = "127.0.0.1"
+    argv[argv.index("--port") + 1] = str(port)
+    return argv
+
+
+@pytest.fixture(scope="module")
+def deployed(django_db_blocker):
+    """The product as the Dockerfile runs it, behind a (pretend) proxy at 10.255.255.1: requests
+    from loopback come straight from clients, whose X-Forwarded-For must not be believed."""
+    from tests.stack import _healthy, free_port, running_stack, wait_until
+
+    env = {"THROTTLE_TRACE_IP": "3/min", "FORWARDED_ALLOW_IPS": "10.255.255.1"}
+    with django_db_blocker.unblock(), running_stack("limits", extra_env=env) as stack:
+        port = free_port()
+        process = stack._spawn("web-deployed", _deployed_server_argv(port))
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(base), timeout=60, what="the deployed server", process=process)
+        code = stack.manage("shell", "-c", "from catalog.models import HarvestBatch;"
+                                           "print(HarvestBatch.objects.order_by('pk').first().trace_code)").split()[-1]
+        yield stack, base, code
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_limit(deployed):
+    import urllib.error
+    import urllib.request
+
+    stack, base, code = deployed
+
+    def look_up(forged: str) -> int:
+        request = urllib.request.Request(f"{base}/api/trace/{code}/", headers={"X-Forwarded-For": forged})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    statuses = [look_up(f"203.0.113.{i}") for i in range(5)]
+    assert statuses == [200, 200, 200, 429, 429], (statuses, stack.log_text()[-2000:])
+    FIGURES["limits"]["limits"] += 1
