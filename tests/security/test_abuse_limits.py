@@ -1,24 +1,35 @@
 """Abuse limits (OWASP API4): each limit is crossed, answers 429 in the error envelope with
-Retry-After, and someone else (another user or address) is still served. Limits count in Redis,
-exactly under parallel requests, and a Redis outage does not turn them into errors. Request bodies
-are capped on both the WSGI path and the ASGI path (declared and chunked)."""
+Retry-After (or the socket's error event and close), and someone else (another user, address or
+socket) is still served. Limits count in Redis, exactly under parallel requests, and a Redis outage
+does not turn them into errors. Request bodies are capped on both the WSGI path and the ASGI path
+(declared and chunked); WebSocket frames by each socket and by the deployed server; foreign origins
+are refused at the handshake; and the deployed server counts the real address, not a forged header."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from core.throttling import outage_reset
+from livestream.models import ChatMessage, Stream
 from tests import factories
+from tests.factories import ConsumerFactory, ProductFactory, StreamFactory
+from tests.livestream.conftest import drain, join, next_event, room, token_for
 from tests.security.conftest import FIGURES
 from tests.security.world import png_bytes
+
+in_db = database_sync_to_async
 
 
 def rates(**changed):
@@ -295,12 +306,151 @@ async def test_asgi_passes_a_body_under_the_limit_to_django():
     assert next(m["status"] for m in sent if m["type"] == "http.response.start") == 405  # Django answered
 
 
+# --- WebSockets: chat rate per user, frame sizes, origins, the notifications socket -------------------
+
+
+async def _chat_line(comm, text: str) -> dict:
+    while True:
+        event = await next_event(comm, "chat.message")
+        if event["text"] == text:
+            return event
+
+
+@pytest.fixture
+def live_stream(db):
+    product = ProductFactory()
+    stream = StreamFactory(merchant=product.merchant, status=Stream.Status.LIVE, started_at=timezone.now())
+    stream.products.add(product)
+    return stream
+
+
+@pytest.fixture
+def viewers(db):
+    return ConsumerFactory(username="spammer"), ConsumerFactory(username="neighbour")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_chat_over_the_rate_limit_is_refused_on_every_socket_while_others_chat(live_stream, viewers,
+                                                                                        settings):
+    settings.LIVE_CHAT_RATE_LIMIT = 3
+    spammer, neighbour = viewers
+    first = await join(live_stream.pk, token=token_for(spammer))
+    second = await join(live_stream.pk, token=token_for(spammer))  # the limit is the user's, not the socket's
+    other = await join(live_stream.pk, token=token_for(neighbour))
+    for comm in (first, second, other):
+        await drain(comm, quiet=0.2)
+    for n in range(3):
+        await first.send_json_to({"type": "chat.send", "text": f"第{n}条"})
+        assert (await next_event(first, "chat.message"))["text"] == f"第{n}条"
+    for comm in (first, second):
+        await comm.send_json_to({"type": "chat.send", "text": "还有"})
+        error = await next_event(comm, "error")
+        assert error["code"] == "rate_limited" and error["message"]
+    await other.send_json_to({"type": "chat.send", "text": "我也说一句"})
+    for comm in (first, second, other):
+        assert (await _chat_line(comm, "我也说一句"))["user"]["id"] == neighbour.pk
+    texts = await in_db(lambda: sorted(ChatMessage.objects.values_list("text", flat=True)))()
+    assert texts == sorted(["第0条", "第1条", "第2条", "我也说一句"])
+    for comm in (first, second, other):
+        await comm.disconnect()
+    FIGURES["limits"]["limits"] += 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_oversized_frame_closes_that_socket_only(live_stream, viewers, settings):
+    spammer, neighbour = viewers
+    big = await join(live_stream.pk, token=token_for(spammer))
+    other = await join(live_stream.pk, token=token_for(neighbour))
+    for comm in (big, other):
+        await drain(comm, quiet=0.2)
+    await big.send_to(text_data=json.dumps({"type": "chat.send", "text": "x" * settings.LIVE_ROOM_MAX_FRAME_BYTES}))
+    assert (await next_event(big, "error"))["code"] == "too_large"
+    assert await big.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+    await other.send_json_to({"type": "chat.send", "text": "还在"})
+    assert (await _chat_line(other, "还在"))["user"]["id"] == neighbour.pk
+    await other.disconnect()
+    FIGURES["limits"]["limits"] += 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/ws/streams/{stream}/", "/ws/notifications/"])
+async def test_a_foreign_origin_is_refused_at_the_handshake(live_stream, path):
+    url = path.format(stream=live_stream.pk)
+    for origin in (b"http://evil.example", b"https://testserver.evil.example", None):
+        headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin else [])
+        comm = WebsocketCommunicator(room(live_stream.pk).application, url, headers=headers)
+        connected, _ = await comm.connect()
+        assert not connected, origin
+    comm = WebsocketCommunicator(room(live_stream.pk).application, url,
+                                 headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")])
+    assert (await comm.connect())[0]
+    await comm.disconnect()
+    FIGURES["limits"]["limits"] += 1
+
+
+# --- the notifications socket ------------------------------------------------------------------------
+
+def _notifications_socket(user) -> WebsocketCommunicator:
+    from marketplace.asgi import application
+
+    return WebsocketCommunicator(application, f"/ws/notifications/?token={token_for(user)}",
+                                 headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")])
+
+
+async def _signed_in(user) -> WebsocketCommunicator:
+    comm = _notifications_socket(user)
+    assert (await comm.connect())[0]
+    assert (await comm.receive_json_from(timeout=5))["type"] == "notifications.unread"
+    return comm
+
+
+@in_db
+def _notify_and_push(user):
+    from notifications.services import notify
+    from notifications.services.outbox import outbox_drain
+
+    notice = notify(user=user, kind="order.paid", params={"order": 7})
+    outbox_drain(channel="push")
+    return notice
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_flood_on_the_notifications_socket_closes_it_while_others_are_served(viewers):
+    from notifications import consumers
+
+    flooder, neighbour = viewers
+    flood, other = await _signed_in(flooder), await _signed_in(neighbour)
+    for _ in range(consumers.MAX_MESSAGES):
+        await flood.send_json_to({"type": "ping"})
+        assert (await flood.receive_json_from(timeout=5))["code"] == "unsupported"
+    await flood.send_json_to({"type": "ping"})
+    assert (await flood.receive_json_from(timeout=5))["code"] == "rate_limited"
+    assert await flood.receive_output(timeout=5) == {"type": "websocket.close", "code": 1008}
+    notice = await _notify_and_push(neighbour)
+    assert (await other.receive_json_from(timeout=5))["id"] == notice.pk
+    await other.disconnect()
+    FIGURES["limits"]["limits"] += 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_oversized_frame_on_the_notifications_socket_closes_it(viewers):
+    from notifications import consumers
+
+    big, neighbour = viewers
+    comm, other = await _signed_in(big), await _signed_in(neighbour)
+    await comm.send_to(text_data=json.dumps({"type": "auth", "token": "x" * consumers.MAX_FRAME_BYTES}))
+    assert (await comm.receive_json_from(timeout=5))["code"] == "too_large"
+    assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": 1009}
+    notice = await _notify_and_push(neighbour)
+    assert (await other.receive_json_from(timeout=5))["id"] == notice.pk
+    await other.disconnect()
+    FIGURES["limits"]["limits"] += 1
+
 # --- the deployed server ----------------------------------------------------------------------------
 
 
 def _deployed_server_argv(port: int) -> list[str]:
     """The Dockerfile's server command, on a loopback port."""
-    import json
     import re
 
     from tests.stack import ROOT, VENV_BIN
@@ -328,7 +478,9 @@ def deployed(django_db_blocker):
         wait_until(lambda: _healthy(base), timeout=60, what="the deployed server", process=process)
         code = stack.manage("shell", "-c", "from catalog.models import HarvestBatch;"
                                            "print(HarvestBatch.objects.order_by('pk').first().trace_code)").split()[-1]
-        yield stack, base, code
+        stream_id = stack.manage("shell", "-c", "from livestream.models import Stream;"
+                                                "print(Stream.objects.order_by('pk').first().pk)").split()[-1]
+        yield stack, base, code, int(stream_id)
 
 
 @pytest.mark.slow
@@ -337,7 +489,7 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_address_limit(deploye
     import urllib.error
     import urllib.request
 
-    stack, base, code = deployed
+    stack, base, code, _stream = deployed
 
     def look_up(forged: str) -> int:
         request = urllib.request.Request(f"{base}/api/trace/{code}/", headers={"X-Forwarded-For": forged})
@@ -350,3 +502,33 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_address_limit(deploye
     statuses = [look_up(f"203.0.113.{i}") for i in range(5)]
     assert statuses == [200, 200, 200, 429, 429], (statuses, stack.log_text()[-2000:])
     FIGURES["limits"]["limits"] += 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_the_deployed_server_refuses_big_frames_and_foreign_origins(deployed):
+    import websockets
+
+    stack, base, _code, stream_id = deployed
+    url = base.replace("http://", "ws://") + f"/ws/streams/{stream_id}/"
+    origin = base
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(url, origin="http://evil.example", open_timeout=10):
+            pass
+    assert refused.value.response.status_code == 403
+
+    async with websockets.connect(url, origin=origin, open_timeout=10, max_size=None, compression=None) as socket:
+        first = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        assert first["type"] == "stream.status"
+        await socket.send(json.dumps({"type": "chat.send", "text": "x" * 100_000}))
+        heard = []
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            for _ in range(20):
+                heard.append(json.loads(await asyncio.wait_for(socket.recv(), timeout=10)))
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009, closed.value
+        # The server itself refused it (over --ws-max-size): the application never saw the frame.
+        assert not [event for event in heard if event.get("code") == "too_large"], heard
+
+    async with websockets.connect(url, origin=origin, open_timeout=10) as socket:  # the server still serves
+        assert json.loads(await asyncio.wait_for(socket.recv(), timeout=10))["type"] == "stream.status"
+    FIGURES["limits"]["limits"] += 2

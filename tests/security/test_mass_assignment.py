@@ -21,6 +21,7 @@ from typing import Callable
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from tests.security.conftest import FIGURES, snapshot, snapshot_diff
@@ -102,8 +103,9 @@ class Write:
     columns: tuple[str, ...] = ()  # this model's own protected columns, attacked and compared
     random: frozenset[str] = frozenset()  # columns with a fresh random value each time (only != hostile)
     extra: dict[str, Callable[[World, dict], None]] = field(default_factory=dict)  # label -> mutate(w, body)
-    send: Callable | None = None  # a custom sender (signed webhooks)
+    send: Callable | None = None  # a custom sender (signed webhooks, media-server forms)
     setup: Callable[[World], None] | None = None
+    settings: dict = field(default_factory=dict)
 
 
 def by_id(model_path: str):
@@ -173,6 +175,50 @@ def _follow(w: World):
     return Follow.objects.get(user=w.a.consumer, merchant=w.a.shop)
 
 
+HOOK_SECRET = "hook-secret-for-the-security-tests"
+
+
+def _send_hook(client, url, body, multipart):
+    from urllib.parse import urlencode
+
+    return client.post(f"{url}?secret={HOOK_SECRET}", urlencode(body), content_type="application/x-www-form-urlencoded")
+
+
+def _fresh_operator(w: World) -> None:
+    from tests.factories import OperatorFactory
+
+    w.extra["fresh_operator"] = OperatorFactory(county=w.a.county)
+
+
+def _run_body(w: World) -> dict:
+    from logistics.models import Shipment
+
+    waiting = Shipment.objects.get(pk=w.shipment_waiting.pk)
+    return {"shipments": [waiting.pk], "vehicle": w.a.vehicle.pk, "hub": waiting.next_hub_id}
+
+
+def _soon(minutes: int = 90) -> str:
+    return (timezone.now() + datetime.timedelta(minutes=minutes)).isoformat()
+
+
+def _mute(w: World):
+    from livestream.models import ChatMute
+
+    return ChatMute.objects.get(stream=w.a.stream, user=w.b.consumer)
+
+
+def _preference(w: World):
+    from notifications.models import Preference
+
+    return Preference.objects.get(user=w.a.consumer)
+
+
+STREAM_COLUMNS = ("merchant", "stream_key", "playback_id", "peak_viewers", "started_at", "ended_at", "ingest_active",
+                  "ingest_addr")
+STREAM_RANDOM = frozenset({"stream_key", "playback_id"})
+SHIPMENT_COLUMNS = ("merchant_order", "origin_county", "destination_county", "destination_village", "pickup_code",
+                    "current_dispatch", "delivery_attempts", "pickup_code_failures")
+DISPATCH_COLUMNS = ("created_by", "vehicle", "courier", "destination_hub")
 PRODUCT_COLUMNS = ("sales_count", "rating_avg", "rating_count", "search_document")
 a_merchant = lambda w: w.a.merchant_user  # noqa: E731
 a_consumer = lambda w: w.a.consumer  # noqa: E731
@@ -312,6 +358,82 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda w: {"refund_amount": "1.00", "decision": "部分退款"},
         columns=("requested_refund", "resolved_by"), writable=frozenset({"refund_amount"}),
         extra={"resolved_by=B": _set("resolved_by", lambda w: w.b.operator.pk)}),
+    # --- live streams ---------------------------------------------------------------------------
+    ("stream-list", "POST"): Write(
+        actor=a_merchant, status=201, stored=by_id("livestream.Stream"),
+        body=lambda w: {"title": "新直播", "scheduled_at": _soon(), "products": [w.a.product.pk]},
+        columns=STREAM_COLUMNS, random=STREAM_RANDOM),
+    ("stream-detail", "PATCH"): Write(
+        actor=a_merchant, status=200, stored=fixed("livestream.Stream", lambda w: w.stream_scheduled.pk),
+        kwargs=lambda w: {"stream_id": w.stream_scheduled.pk}, body=lambda w: {"title": "新标题"},
+        columns=STREAM_COLUMNS, random=STREAM_RANDOM),
+    **{(f"stream-{action}", "POST"): Write(
+        actor=a_merchant, status=200, stored=fixed("livestream.Stream", pick),
+        kwargs=lambda w, pick=pick: {"stream_id": pick(w)}, columns=STREAM_COLUMNS, random=STREAM_RANDOM)
+       for action, pick in (("start", lambda w: w.stream_scheduled.pk), ("end", lambda w: w.a.stream.pk),
+                            ("cancel", lambda w: w.stream_scheduled.pk),
+                            ("rotate-key", lambda w: w.stream_scheduled.pk))},
+    ("stream-pin", "POST"): Write(
+        actor=a_merchant, status=200, stored=fixed("livestream.Stream", lambda w: w.a.stream.pk),
+        kwargs=lambda w: {"stream_id": w.a.stream.pk}, body=lambda w: {"product": w.a.product.pk},
+        columns=STREAM_COLUMNS, random=STREAM_RANDOM),
+    ("stream-offers", "POST"): Write(
+        actor=a_merchant, status=201, stored=by_id("livestream.Offer"), kwargs=lambda w: {"stream_id": w.a.stream.pk},
+        body=lambda w: {"product": w.stream_product2.pk, "price": "8.80", "quantity": 5, "duration_s": 600},
+        columns=("stream", "remaining", "returned", "end_reason", "ends_at", "ended_at"),
+        extra={"stream=B": _set("stream", lambda w: w.b.stream.pk), "remaining=999": _set("remaining", 999)}),
+    ("stream-offer-end", "POST"): Write(
+        actor=a_merchant, status=200, stored=fixed("livestream.Offer", lambda w: w.a.offer.pk),
+        kwargs=lambda w: {"stream_id": w.a.stream.pk, "offer_id": w.a.offer.pk},
+        columns=("stream", "product", "price", "quantity", "remaining", "returned", "end_reason")),
+    ("stream-mutes", "POST"): Write(
+        actor=a_merchant, status=201, stored=lambda w, body: _mute(w), kwargs=lambda w: {"stream_id": w.a.stream.pk},
+        body=lambda w: {"user": w.b.consumer.pk}, writable=frozenset({"user"}), columns=("stream", "muted_by"),
+        extra={"stream=B": _set("stream", lambda w: w.b.stream.pk),
+               "muted_by=B": _set("muted_by", lambda w: w.b.merchant_user.pk)}),
+    ("stream-hook-publish", "POST"): Write(
+        actor=lambda w: None, status=302, stored=fixed("livestream.Stream", lambda w: w.stream_scheduled.pk),
+        send=_send_hook, settings={"MEDIA_HOOK_SECRET": HOOK_SECRET},
+        body=lambda w: {"name": w.stream_scheduled.stream_key, "app": "live", "addr": "10.0.0.9", "call": "publish"},
+        columns=STREAM_COLUMNS + ("title", "scheduled_at"), random=STREAM_RANDOM),
+    ("stream-hook-unpublish", "POST"): Write(
+        actor=lambda w: None, status=204, stored=fixed("livestream.Stream", lambda w: w.a.stream.pk),
+        send=_send_hook, settings={"MEDIA_HOOK_SECRET": HOOK_SECRET},
+        body=lambda w: {"name": w.a.stream.stream_key, "app": "live", "call": "publish_done"},
+        columns=STREAM_COLUMNS + ("title",), random=STREAM_RANDOM),
+    # --- deliveries ----------------------------------------------------------------------------------
+    ("merchant-order-ship", "POST"): Write(
+        actor=a_merchant, status=201, stored=by_id("logistics.Shipment"), kwargs=lambda w: {"pk": w.mo_to_ship.pk},
+        body=lambda w: {"weight_kg": "2.00"}, columns=SHIPMENT_COLUMNS, random=frozenset({"pickup_code"}),
+        extra={"merchant_order=other": _set("merchant_order", lambda w: w.mo_shippable.pk),
+               "pickup_code=000000": _set("pickup_code", "000000")}),
+    ("shipment-events", "POST"): Write(
+        actor=a_operator, status=201, stored=fixed("logistics.Shipment", lambda w: w.shipment.pk),
+        kwargs=lambda w: {"pk": w.shipment.pk}, body=lambda w: {"status": "picked_up"},
+        columns=SHIPMENT_COLUMNS, extra={"pickup_code=000000": _set("pickup_code", "000000")}),
+    ("dispatch-list", "POST"): Write(
+        actor=a_operator, status=201, stored=by_id("logistics.Dispatch"), body=_run_body,
+        columns=DISPATCH_COLUMNS, extra={"created_by=B": _set("created_by", lambda w: w.b.operator.pk)}),
+    **{(f"dispatch-{action}", "POST"): Write(
+        actor=a_operator, status=200, stored=fixed("logistics.Dispatch", pick), kwargs=lambda w, pick=pick: {"pk": pick(w)},
+        columns=DISPATCH_COLUMNS + ("kind",))
+       for action, pick in (("depart", lambda w: w.dispatch_planned.pk), ("arrive", lambda w: w.dispatch_departed.pk),
+                            ("cancel", lambda w: w.dispatch_planned.pk))},
+    ("courier-list", "POST"): Write(
+        actor=a_operator, status=201, stored=by_id("logistics.Courier"), setup=_fresh_operator,
+        body=lambda w: {"user": w.extra["fresh_operator"].pk}, writable=frozenset({"user"})),
+    ("vehicle-list", "POST"): Write(
+        actor=a_operator, status=201, stored=by_id("logistics.Vehicle"),
+        body=lambda w: {"plate": "鲁A7777X", "capacity_kg": "800.00"}, columns=("is_active",)),
+    # --- notifications ----------------------------------------------------------------------------------
+    ("notification-read", "POST"): Write(
+        actor=a_consumer, status=200, stored=fixed("notifications.Notification", lambda w: w.a.notification.pk),
+        kwargs=lambda w: {"pk": w.a.notification.pk}, columns=("kind", "title", "body")),
+    ("notification-read-all", "POST"): Write(
+        actor=a_consumer, status=200, stored=fixed("notifications.Notification", lambda w: w.a.notification.pk),
+        columns=("kind", "title", "body")),
+    ("notification-preferences", "PATCH"): Write(
+        actor=a_consumer, status=200, stored=lambda w, body: _preference(w), body=lambda w: {"sms_enabled": False}),
     # --- payments: the notice is the provider's, signed; fields it does not define are ignored ---------
     ("payment-webhook", "POST"): Write(
         actor=lambda w: None, status=200, send=_send_signed, setup=_pending_payment,
@@ -332,6 +454,10 @@ def test_every_write_endpoint_is_declared():
     assert not missing, f"write endpoints with no entry in WRITES: {missing}"
     stale = sorted(f"{name} {method}" for name, method in set(WRITES) - set(OPERATIONS))
     assert not stale, f"entries for write endpoints that no longer exist: {stale}"
+
+
+def _json(response) -> dict:
+    return response.json() if response.get("Content-Type", "").startswith("application/json") else {}
 
 
 def _columns(instance, names) -> dict:
@@ -365,6 +491,15 @@ def _same_value(stored, hostile) -> bool:
 def test_protected_fields_are_refused_or_ignored(name, method, world, db):
     spec = WRITES.get((name, method))
     assert spec is not None, f"{name} {method} has no entry in WRITES"
+    overrides = override_settings(**spec.settings)
+    overrides.enable()
+    try:
+        _run_write(name, method, spec, world)
+    finally:
+        overrides.disable()
+
+
+def _run_write(name, method, spec, world):
     route = OPERATIONS[(name, method)]
     if spec.setup:
         spec.setup(world)
@@ -378,13 +513,13 @@ def test_protected_fields_are_refused_or_ignored(name, method, world, db):
         call = getattr(client, method.lower())
         return call(url, body, format="multipart" if spec.multipart else "json")
 
-    # The control, rolled back.
+    # The control, rolled back (each attempt below starts from this same state).
     savepoint = transaction.savepoint()
     before = snapshot()
     response = send(spec.body(world))
     assert response.status_code == spec.status, (name, method, response.content[:500])
     control_shape = _table_shape(snapshot_diff(before, snapshot()))
-    control_obj = spec.stored(world, response.json()) if spec.stored else None
+    control_obj = spec.stored(world, _json(response)) if spec.stored else None
     transaction.savepoint_rollback(savepoint)
 
     values = hostile_values(world)
@@ -407,7 +542,6 @@ def test_protected_fields_are_refused_or_ignored(name, method, world, db):
         sent = {k: v for k, v in body.items() if not hasattr(v, "read")}
         savepoint = transaction.savepoint()
         cache.clear()  # throttles are tested on their own; here every attempt must reach the view
-        before = snapshot()
         response = send(body)
         diff = snapshot_diff(before, snapshot())
         top = re.split(r"[=\[.]", label)[0]
@@ -425,7 +559,7 @@ def test_protected_fields_are_refused_or_ignored(name, method, world, db):
             if _table_shape(diff) != control_shape:
                 problems.append(f"{label}: touched {_table_shape(diff)}, the control {control_shape}")
             if spec.stored:
-                stored = _columns(spec.stored(world, response.json()), compared)
+                stored = _columns(spec.stored(world, _json(response)), compared)
                 for column, value in stored.items():
                     hostile = sent.get(column, values.get(column))
                     if column in spec.random:

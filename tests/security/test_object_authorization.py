@@ -54,6 +54,7 @@ class Op:
     missing_status: int | None = None  # what a nonexistent object answers, when not 404/401
     secrets: Callable[[World], list[str]] | None = None  # what a public answer must never show an attacker
     absent: Callable[[World], set] | None = None  # ids a public list shows its owner but no attacker
+    kwargs: Callable[[World], dict] | None = None  # this method's own object, when not the entry's
 
 
 @dataclass
@@ -61,7 +62,8 @@ class Entry:
     kwargs: Callable[[World], dict]
     ops: dict[str, Op]
     hidden: Callable[[World], dict] | None = None  # a non-public object of a public route
-    crossed: Callable[[World], dict] | None = None  # county B's parent with county A's child
+    crossed: Callable[[World], dict] | None = None  # county B's parent with county A's child (answers as B's
+    # parent with a nonexistent child)
 
 
 def today(days: int = 0) -> str:
@@ -163,6 +165,54 @@ TABLE: dict[str, Entry] = {
     "dispute-resolve": Entry(
         kwargs=lambda w: {"dispute_id": w.dispute_escalated.pk},
         ops={"POST": Op(a_operator, 200, body=lambda w: {"refund_amount": "1.00", "decision": "部分退款"})}),
+    # --- live streams ----------------------------------------------------------------------------
+    "stream-detail": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk}, hidden=lambda w: {"stream_id": w.stream_hidden.pk},
+        ops={"GET": Op(a_merchant, 200, public=EVERYONE, secrets=lambda w: [w.a.stream.stream_key]),
+             "PATCH": Op(a_merchant, 200, kwargs=lambda w: {"stream_id": w.stream_scheduled.pk},
+                         body=lambda w: {"title": "改了标题"})}),
+    "stream-start": Entry(kwargs=lambda w: {"stream_id": w.stream_scheduled.pk}, ops={"POST": Op(a_merchant, 200)}),
+    "stream-end": Entry(kwargs=lambda w: {"stream_id": w.a.stream.pk}, ops={"POST": Op(a_merchant, 200)}),
+    "stream-cancel": Entry(kwargs=lambda w: {"stream_id": w.stream_scheduled.pk}, ops={"POST": Op(a_merchant, 200)}),
+    "stream-rotate-key": Entry(kwargs=lambda w: {"stream_id": w.stream_scheduled.pk},
+                               ops={"POST": Op(a_merchant, 200)}),
+    "stream-pin": Entry(kwargs=lambda w: {"stream_id": w.a.stream.pk},
+                        ops={"POST": Op(a_merchant, 200, body=lambda w: {"product": w.a.product.pk})}),
+    "stream-offers": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk}, hidden=lambda w: {"stream_id": w.stream_hidden.pk},
+        ops={"GET": Op(a_merchant, 200, public=EVERYONE),
+             "POST": Op(a_merchant, 201, body=lambda w: {"product": w.stream_product2.pk, "price": "8.80",
+                                                         "quantity": 5, "duration_s": 600})}),
+    "stream-offer-end": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk, "offer_id": w.a.offer.pk},
+        crossed=lambda w: {"stream_id": w.b.stream.pk, "offer_id": w.a.offer.pk},
+        ops={"POST": Op(a_merchant, 200)}),
+    "stream-messages": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk}, hidden=lambda w: {"stream_id": w.stream_hidden.pk},
+        ops={"GET": Op(a_merchant, 200, public=EVERYONE)}),
+    "stream-message": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk, "message_id": w.a.message.pk},
+        crossed=lambda w: {"stream_id": w.b.stream.pk, "message_id": w.a.message.pk},
+        ops={"DELETE": Op(a_merchant, 204)}),
+    "stream-mutes": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk},
+        ops={"GET": Op(a_merchant, 200), "POST": Op(a_merchant, 201, body=lambda w: {"user": w.b.consumer.pk})}),
+    "stream-mute": Entry(
+        kwargs=lambda w: {"stream_id": w.a.stream.pk, "user_id": w.a.consumer.pk},
+        crossed=lambda w: {"stream_id": w.b.stream.pk, "user_id": w.a.consumer.pk},
+        ops={"DELETE": Op(a_merchant, 204)}),
+    # --- deliveries ----------------------------------------------------------------------------------
+    "merchant-order-ship": Entry(kwargs=lambda w: {"pk": w.mo_to_ship.pk},
+                                 ops={"POST": Op(a_merchant, 201, body=lambda w: {"weight_kg": "2.00"})}),
+    "shipment-detail": Entry(kwargs=lambda w: {"pk": w.shipment.pk}, ops={"GET": Op(a_consumer, 200)}),
+    "shipment-events": Entry(kwargs=lambda w: {"pk": w.shipment.pk},
+                             ops={"POST": Op(a_operator, 201, body=lambda w: {"status": "picked_up"})}),
+    "dispatch-detail": Entry(kwargs=lambda w: {"pk": w.dispatch_planned.pk}, ops={"GET": Op(a_operator, 200)}),
+    "dispatch-depart": Entry(kwargs=lambda w: {"pk": w.dispatch_planned.pk}, ops={"POST": Op(a_operator, 200)}),
+    "dispatch-arrive": Entry(kwargs=lambda w: {"pk": w.dispatch_departed.pk}, ops={"POST": Op(a_operator, 200)}),
+    "dispatch-cancel": Entry(kwargs=lambda w: {"pk": w.dispatch_planned.pk}, ops={"POST": Op(a_operator, 200)}),
+    # --- notifications ----------------------------------------------------------------------------------
+    "notification-read": Entry(kwargs=lambda w: {"pk": w.a.notification.pk}, ops={"POST": Op(a_consumer, 200)}),
     # The provider's notice is unauthenticated by design (its signature is the check): a forged,
     # unsigned notice for county A's payment answers 400 to everyone and changes nothing; provider
     # names are configuration, not ids, so an unknown one may answer 404.
@@ -229,7 +279,7 @@ def test_foreign_object_answers_like_a_missing_one(route_name, method, role, wor
     assert entry is not None, f"{route_name} ({route.pattern}) has no entry in the authorization table"
     op = entry.ops.get(method)
     assert op is not None, f"{route_name} {method} has no entry in the authorization table"
-    target = entry.kwargs(world)
+    target = (op.kwargs or entry.kwargs)(world)
 
     if role == "owner":
         # The control: the table points at a real object its owner can act on.
@@ -250,15 +300,23 @@ def test_foreign_object_answers_like_a_missing_one(route_name, method, role, wor
     others = {}
     if entry.hidden:
         others["hidden"] = _summary(_request(client, route, method, entry.hidden(world), op, world))
+    crossed = None
     if entry.crossed:
-        others["crossed"] = _summary(_request(client, route, method, entry.crossed(world), op, world))
+        crossed_kwargs = entry.crossed(world)
+        child = route.converters[-1]
+        crossed = (_summary(_request(client, route, method, crossed_kwargs, op, world)),
+                   _summary(_request(client, route, method, {**crossed_kwargs, child: NONEXISTENT}, op, world)))
     after = snapshot()
-    requests = len(missing) + 1 + len(others)
+    requests = len(missing) + 1 + len(others) + (2 if crossed else 0)
 
     expected_missing = op.missing_status or (401 if role == "anonymous" and missing[0][0] == 401 else 404)
     assert {status for status, _ in missing} == {expected_missing}, (
         f"{route_name} {method} as {role}: a nonexistent object answered {missing}, expected {expected_missing}")
     assert all(m == missing[0] for m in missing), f"{route_name} {method} as {role}: {missing}"
+    if crossed:
+        assert crossed[0] == crossed[1], (
+            f"{route_name} {method} as {role}: B's parent with A's child answered {crossed[0]}, "
+            f"with a missing child {crossed[1]}")
     for label, answer in others.items():
         assert answer == missing[0], (
             f"{route_name} {method} as {role}: the {label} object answered {answer}, a missing one {missing[0]}")
@@ -336,6 +394,27 @@ LISTS: dict[str, ListSpec] = {
     "dispute-list": ListSpec(foreign=lambda w: {w.dispute_open.pk, w.dispute_escalated.pk}, owner=a_consumer,
                              own={role: (lambda w: {w.b.dispute.pk})
                                   for role in ("consumer_b", "merchant_b", "operator_b")}),
+    # live streams
+    "stream-list": ListSpec(foreign=lambda w: {w.stream_hidden.pk}, owner=None,
+                            public=lambda w: {w.a.stream.pk, w.b.stream.pk},
+                            secrets=lambda w: [w.a.stream.stream_key, w.b.stream.stream_key]),
+    "stream-list-mine": ListSpec(query="?mine=1", foreign=lambda w: {w.a.stream.pk, w.stream_scheduled.pk},
+                                 owner=a_merchant, own={"merchant_b": lambda w: {w.b.stream.pk}}),
+    # deliveries: an operator's county (a courier is an operator of the county)
+    "shipment-queue": ListSpec(foreign=lambda w: w.shipments_a, owner=a_operator,
+                               own={"operator_b": lambda w: {w.b.shipment.pk},
+                                    "courier_b": lambda w: {w.b.shipment.pk}}),
+    "dispatch-list": ListSpec(foreign=lambda w: {w.dispatch_planned.pk, w.dispatch_departed.pk}, owner=a_operator),
+    "dispatch-suggestions": ListSpec(
+        foreign=lambda w: {w.shipment_waiting.pk}, owner=a_operator,
+        ids=lambda body: {s for group in body for s in group["shipments"]} if isinstance(body, list) else set()),
+    "courier-list": ListSpec(foreign=lambda w: {w.a.courier.courier.pk}, owner=a_operator,
+                             own={"operator_b": lambda w: {w.b.courier.courier.pk}}),
+    "vehicle-list": ListSpec(foreign=lambda w: {w.a.vehicle.pk}, owner=a_operator,
+                             own={"operator_b": lambda w: {w.b.vehicle.pk}}),
+    # notifications: the reader's own
+    "notification-list": ListSpec(foreign=lambda w: w.notifications_a, owner=a_consumer,
+                                  own={"consumer_b": lambda w: {w.b.notification.pk}}),
 }
 # Lists with no private rows: the same answer for everyone.
 UNSCOPED = {
@@ -346,14 +425,19 @@ UNSCOPED = {
     "region-list": "the public region tree",
     "category-list": "the public category tree",
     "hub-list": "the public logistics network",
+    "notification-preferences": "the caller's own preferences (one object, no id)",
 }
 LIST_ROUTES = {route.name: route for route in list_routes()}
 
 
 def _list_params():
-    for name in LISTS:
-        for role in ("owner", *ATTACKERS):
+    for name, spec in LISTS.items():
+        for role in (("owner",) if spec.owner else ()) + ATTACKERS:
             yield pytest.param(name, role, id=f"{name}-{role}")
+
+
+def _list_url(route: ApiRoute, spec: ListSpec) -> str:
+    return route.url() + "?" + "&".join(filter(None, [spec.query.lstrip("?"), "page_size=100"]))
 
 
 def test_every_list_route_is_declared():
@@ -369,16 +453,14 @@ def test_lists_show_only_the_callers_rows(name, role, world, clients, db):
     spec = LISTS[name]
     route = LIST_ROUTES[name.removesuffix("-mine")]
     if role == "owner":
-        if spec.owner is None:
-            pytest.skip("a public list: everyone is checked against it")
-        response = client_for(spec.owner(world)).get(route.url() + spec.query)
+        response = client_for(spec.owner(world)).get(_list_url(route, spec))
         assert response.status_code == 200, response.content
         seen = spec.ids(response.json())
         assert spec.foreign(world) <= seen, f"{name}: the owner misses {spec.foreign(world) - seen}"
         return
     if role not in clients:
         pytest.skip(f"no {role} in this build")
-    response = clients[role].get(route.url() + spec.query)
+    response = clients[role].get(_list_url(route, spec))
     assert response.status_code in (200, 401, 403, 404), (name, role, response.status_code)
     seen = spec.ids(response.json()) if response.status_code == 200 else set()
     leaked = seen & spec.foreign(world)

@@ -59,7 +59,8 @@ class Side:
 
     county: object = None
     township: object = None
-    village: object = None
+    village: object = None  # the shop's village
+    buyer_village: object = None  # in another township of the county: parcels pass the county centre
     hubs: dict = field(default_factory=dict)
     operator: object = None
     courier: object = None  # an operator of the county with a courier profile, once logistics has one
@@ -76,9 +77,12 @@ class Side:
     dispute: object = None
     shop_pending: object = None  # in the county's vetting queue
     product_pending: object = None  # in the county's review queue
-    stream: object = None
+    stream: object = None  # live
     offer: object = None
     message: object = None
+    vehicle: object = None
+    shipment: object = None
+    notification: object = None
 
 
 @dataclass
@@ -103,7 +107,20 @@ class World:
     dispute_open: object = None
     dispute_escalated: object = None
     review: object = None
-    extra: dict = field(default_factory=dict)  # objects of apps that land later (shipments, dispatches...)
+    # live streams
+    stream_scheduled: object = None
+    stream_hidden: object = None  # of the shop waiting for vetting
+    stream_product2: object = None
+    mute: object = None
+    # deliveries
+    mo_to_ship: object = None  # paid: its merchant may ship it
+    shipment: object = None  # just shipped: county A's operator may scan it picked up
+    shipment_waiting: object = None  # picked up, waiting for a run
+    shipments_a: set = field(default_factory=set)
+    dispatch_planned: object = None
+    dispatch_departed: object = None
+    notifications_a: set = field(default_factory=set)
+    extra: dict = field(default_factory=dict)
 
     def clients(self) -> dict[str, APIClient]:
         clients = {
@@ -125,9 +142,13 @@ def _side(letter: str) -> Side:
     side.county = f.CountyFactory(name=f"{letter}县")
     side.township = f.TownshipFactory(parent=side.county, name=f"{letter}镇")
     side.village = f.VillageFactory(parent=side.township, name=f"{letter}村")
-    for kind, region in (("county_centre", side.county), ("township_station", side.township),
-                         ("village_point", side.village)):
-        side.hubs[kind] = HubFactory(kind=kind, region=region, name=f"{letter}-{kind}", code=f"SEC-{letter}-{kind}")
+    far_township = f.TownshipFactory(parent=side.county, name=f"{letter}二镇")
+    side.buyer_village = f.VillageFactory(parent=far_township, name=f"{letter}二村")
+    for key, kind, region in (("centre", "county_centre", side.county), ("station", "township_station", side.township),
+                              ("point", "village_point", side.village),
+                              ("far_station", "township_station", far_township),
+                              ("far_point", "village_point", side.buyer_village)):
+        side.hubs[key] = HubFactory(kind=kind, region=region, name=f"{letter}-{key}", code=f"SEC-{letter}-{key}")
     side.operator = f.OperatorFactory(county=side.county, username=f"operator_{letter.lower()}")
     side.merchant_user = f.MerchantUserFactory(username=f"merchant_{letter.lower()}")
     side.shop = f.MerchantFactory(user=side.merchant_user, village=side.village, shop_name=f"{letter}合作社")
@@ -143,7 +164,7 @@ def _side(letter: str) -> Side:
 
 def _checkout(client: APIClient, side: Side, product, quantity: int = 1) -> int:
     body = {"items": [{"product": product.pk, "quantity": quantity}],
-            "address": {"village": side.village.pk, "detail": "3排5号", "recipient": "王小明", "phone": "13800001234"}}
+            "address": {"village": side.buyer_village.pk, "detail": "3排5号", "recipient": "王小明", "phone": "13800001234"}}
     response = client.post("/api/orders/", body, format="json")
     assert response.status_code == 201, response.content
     return response.json()["id"]
@@ -238,4 +259,99 @@ def build_world() -> World:
     a.shop_pending, a.product_pending = world.shop_pending, world.product_pending
     b.shop_pending = f.MerchantFactory(village=b.village, status=Merchant.Status.SUBMITTED, shop_name="B待审")
     b.product_pending = f.ProductFactory(merchant=b.shop, status=Product.Status.PENDING_REVIEW, title="B待审梨")
+
+    if has_model("livestream.ChatMute"):
+        _build_livestream(world)
+    if has_model("logistics.Shipment"):
+        _build_logistics(world)
+    if has_model("notifications.Notification"):
+        _build_notifications(world)
     return world
+
+
+def has_model(label: str) -> bool:
+    from django.apps import apps
+
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+def _build_livestream(world: World) -> None:
+    """A live stream on each side with a flash offer and a chat line; county A also has a
+    scheduled stream (its owner may start, cancel or re-key it), a muted chatter, and a stream of
+    the shop waiting for vetting (hidden from the public)."""
+    from livestream.models import ChatMessage, ChatMute, Stream
+    from livestream.services.offers import offer_start
+
+    for side in (world.a, world.b):
+        side.stream = f.StreamFactory(merchant=side.shop, status=Stream.Status.LIVE, started_at=timezone.now())
+        side.stream.products.add(side.product)
+        side.offer = offer_start(stream_id=side.stream.pk, actor=side.merchant_user, product_id=side.product.pk,
+                                 price=Decimal("9.90"), quantity=20, duration_s=1800, per_buyer_limit=5)
+        side.message = ChatMessage.objects.create(stream=side.stream, user=side.consumer, text="多少钱一斤？")
+    world.stream_product2 = f.ProductFactory(merchant=world.a.shop, stock=100, title="A黄瓜")
+    world.a.stream.products.add(world.stream_product2)  # listed in the live stream, no offer yet
+    world.stream_scheduled = f.StreamFactory(merchant=world.a.shop)
+    world.stream_scheduled.products.add(world.a.product)
+    world.stream_hidden = f.StreamFactory(merchant=world.shop_pending)
+    world.mute = ChatMute.objects.create(stream=world.a.stream, user=world.a.consumer, muted_by=world.a.merchant_user)
+
+
+def _scan(operator, shipment, status, hub=None):
+    from logistics.services.shipments import shipment_scan
+
+    return shipment_scan(user=operator, shipment_id=shipment.pk, status=status, hub_id=hub.pk if hub else None)
+
+
+def _build_logistics(world: World) -> None:
+    """Each county's fleet (a vehicle, a courier); county A's parcels in the states the routes
+    act on: a paid sub-order to ship, a parcel just shipped, one picked up (waiting for a run),
+    one on a planned trunk run and one on a departed run; county B has a parcel of its own."""
+    from logistics.models import Courier, Vehicle
+    from logistics.services.dispatches import dispatch_create, dispatch_depart
+    from logistics.services.shipments import shipment_create
+
+    a, b = world.a, world.b
+    buyer = client_for(a.consumer)
+    for letter, side in (("A", a), ("B", b)):
+        side.vehicle = Vehicle.objects.create(county=side.county, plate=f"鲁{letter}SEC01", name="厢式货车",
+                                              capacity_kg=Decimal("1000"))
+        side.courier = f.OperatorFactory(county=side.county, username=f"courier_{letter.lower()}")
+        Courier.objects.create(user=side.courier, county=side.county, township=side.township)
+
+    def ship():
+        merchant_order, _payment = _paid_merchant_order(buyer, a, a.product)
+        return shipment_create(user=a.merchant_user, merchant_order_id=merchant_order.pk, weight_kg=Decimal("2.50"))
+
+    def to_centre(shipment):
+        _scan(a.operator, shipment, "picked_up")
+        _scan(a.operator, shipment, "picked_up", hub=a.hubs["station"])
+        _scan(a.operator, shipment, "at_county_centre")
+        return shipment
+
+    world.mo_to_ship, _payment = _paid_merchant_order(buyer, a, a.product)
+    world.shipment = ship()
+    world.shipment_waiting = ship()
+    _scan(a.operator, world.shipment_waiting, "picked_up")
+    planned, departed = to_centre(ship()), to_centre(ship())
+    world.dispatch_planned = dispatch_create(user=a.operator, shipment_ids=[planned.pk], vehicle_id=a.vehicle.pk,
+                                             township_id=a.buyer_village.parent_id)
+    world.dispatch_departed = dispatch_create(user=a.operator, shipment_ids=[departed.pk], vehicle_id=a.vehicle.pk,
+                                              township_id=a.buyer_village.parent_id)
+    dispatch_depart(user=a.operator, dispatch_id=world.dispatch_departed.pk)
+    world.shipments_a = {world.shipment.pk, world.shipment_waiting.pk, planned.pk, departed.pk}
+    b.shipment = shipment_create(user=b.merchant_user, merchant_order_id=b.merchant_order.pk,
+                                 weight_kg=Decimal("1.00"))
+
+
+def _build_notifications(world: World) -> None:
+    from notifications.models import Notification
+    from notifications.services import notify
+
+    for side in (world.a, world.b):
+        notify(user=side.consumer, kind="order.paid", params={"order": side.order})
+        side.notification = Notification.objects.filter(user=side.consumer).order_by("-pk").first()
+    world.notifications_a = set(Notification.objects.filter(user=world.a.consumer).values_list("pk", flat=True))
