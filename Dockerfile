@@ -14,5 +14,8 @@ RUN pip install --upgrade pip && pip install .
 RUN SECRET_KEY=build-only PAYMENT_WEBHOOK_SECRET=build-only python manage.py collectstatic --noinput
 USER cunbo
 EXPOSE 8000
+# Client addresses (for the per-address rate limits) come from X-Forwarded-For only when the peer is
+# a proxy named in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1); trusting "*" would let any
+# client choose its address with the header. WebSocket frames over 64 KiB are refused by the server.
 CMD ["uvicorn", "marketplace.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--ws-per-message-deflate", "false", "--proxy-headers", "--forwarded-allow-ips", "*"]
+     "--ws-per-message-deflate", "false", "--ws-max-size", "65536", "--proxy-headers"]

@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn marketplace.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn marketplace.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false --ws-max-size 65536
 
 system:
 	bash scripts/system-packages.sh

@@ -1,6 +1,14 @@
-"""Role checks for views. A wrong role answers 404 where an id is involved (see views)."""
+"""Role checks for views.
+
+On a route that names an object (its path carries an id or a code), a signed-in caller of the
+wrong role answers 404, exactly as for an object that does not exist: what is not yours is not
+there (docs/security.md, API1). Without an object in the path a wrong role answers 403, and an
+anonymous caller always answers 401.
+"""
 
 from rest_framework.permissions import BasePermission
+
+from core.errors import NotFound
 
 from .models import Role
 
@@ -12,7 +20,11 @@ class _HasRole(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return user.role in self.roles or (Role.ADMIN in self.roles and user.is_superuser)
+        if user.role in self.roles or (Role.ADMIN in self.roles and user.is_superuser):
+            return True
+        if getattr(view, "kwargs", None):
+            raise NotFound()
+        return False
 
 
 def role_required(*roles: str) -> type[BasePermission]:

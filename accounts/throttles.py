@@ -1,27 +1,24 @@
-"""Login and registration throttles, counted in the shared (Redis) cache."""
+"""Login and registration throttles, counted in the shared (Redis) cache (core/throttling.py)."""
 
-from rest_framework.throttling import SimpleRateThrottle
+from core.throttling import IPRateThrottle, WindowRateThrottle
 
 
-class LoginIPThrottle(SimpleRateThrottle):
+class LoginIPThrottle(IPRateThrottle):
     scope = "login_ip"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-
-class LoginUsernameThrottle(SimpleRateThrottle):
+class LoginUsernameThrottle(WindowRateThrottle):
     """Stops guessing one account's password from many addresses."""
 
     scope = "login_username"
 
-    def get_cache_key(self, request, view):
+    def get_key_ident(self, request, view):
         data = request.data
         username = data.get("username") if isinstance(data, dict) else None
         if not isinstance(username, str) or not username.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username.strip().lower()[:150]}
+        return username.strip().lower()[:150]
 
 
-class RegisterIPThrottle(LoginIPThrottle):
+class RegisterIPThrottle(IPRateThrottle):
     scope = "register_ip"

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsMerchant, IsStaffMember
 from core.errors import NotFound
+from core.throttling import IPRateThrottle
 
 from . import selectors, services
 from .serializers import (
@@ -33,6 +34,12 @@ from .serializers import (
     TraceOutput,
 )
 from .trace import trace_qr_png, trace_url
+
+
+class TraceIPThrottle(IPRateThrottle):
+    """Trace codes are printed on labels; guessing them from one address is slowed down."""
+
+    scope = "trace_ip"
 
 
 def product_response(product_id: int, request, status_code=200) -> Response:
@@ -213,6 +220,7 @@ class TraceApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [TraceIPThrottle]
 
     @extend_schema(responses=TraceOutput)
     def get(self, request, code: str):
@@ -236,6 +244,7 @@ class TraceQrApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [TraceIPThrottle]
 
     @extend_schema(responses={(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request, code: str):

@@ -1,8 +1,27 @@
+"""Request body limits, for both ways a request reaches Django.
+
+Under WSGI, Django reads the body lazily, so ``RequestSizeLimitMiddleware`` refuses a declared
+``Content-Length`` over ``MAX_REQUEST_BYTES`` before anything is read. Under ASGI, Django's handler
+reads the whole body (into memory, then a temporary file) before any middleware runs, so
+``RequestBodyLimit`` wraps the ASGI application itself: it refuses a declared length at once and
+stops reading a body sent without one (chunked) as soon as it grows past the limit.
+"""
+
+from __future__ import annotations
+
+import json
+
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .errors import error_body
+
+
+def _too_large_body() -> dict:
+    return error_body("request_too_large",
+                      _("The request body is larger than %(limit)d bytes.") % {"limit": settings.MAX_REQUEST_BYTES})
 
 
 class RequestSizeLimitMiddleware:
@@ -17,9 +36,80 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
-            return JsonResponse(
-                error_body("request_too_large",
-                           _("The request body is larger than %(limit)d bytes.") % {"limit": settings.MAX_REQUEST_BYTES}),
-                status=413,
-            )
+            return JsonResponse(_too_large_body(), status=413)
         return self.get_response(request)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _header(scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _language(scope) -> str:
+    from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
+
+    accept = (_header(scope, b"accept-language") or b"").decode("latin-1")
+    for code, _quality in parse_accept_lang_header(accept):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+class RequestBodyLimit:
+    """ASGI middleware: no HTTP body larger than ``MAX_REQUEST_BYTES`` is read (413 instead)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.MAX_REQUEST_BYTES
+        try:
+            declared = int(_header(scope, b"content-length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return await self._refuse(scope, send)
+
+        received = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope, send):
+        with translation.override(_language(scope)):
+            body = json.dumps(_too_large_body(), ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})

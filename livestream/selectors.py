@@ -19,13 +19,16 @@ def _is_owner(user, stream: Stream) -> bool:
 
 
 def streams_visible_to(user) -> QuerySet[Stream]:
-    """Anyone sees approved shops' streams; an owner also sees its own, staff see all."""
+    """Anyone sees approved shops' streams; an owner also sees its own, an operator those of its
+    county's shops, an admin all. Anything else answers 404, like a missing stream."""
     qs = Stream.objects.all()
-    if user and user.is_authenticated and user.is_staff_member:
+    if user and user.is_authenticated and user.is_platform_admin:
         return qs
     visible = Q(merchant__status=Merchant.Status.APPROVED)
     if user and user.is_authenticated:
         visible |= Q(merchant__user_id=user.pk)
+        if user.is_operator and user.county_id:
+            visible |= Q(merchant__county_id=user.county_id)
     return qs.filter(visible)
 
 

@@ -9,12 +9,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from core.middleware import RequestBodyLimit  # noqa: E402
 from core.ws_auth import JWTAuthMiddleware, allowed_hosts_origin_validator  # noqa: E402
 from marketplace.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": allowed_hosts_origin_validator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -272,6 +272,13 @@ LOGGING = {
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
 
+# abuse limits (docs/security.md): per caller, counted in Redis by core/throttling.py
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update({
+    "checkout_user": env("THROTTLE_CHECKOUT_USER", default="30/min"),
+    "checkout_ip": env("THROTTLE_CHECKOUT_IP", default="300/min"),
+    "trace_ip": env("THROTTLE_TRACE_IP", default="60/min"),
+})
+
 # merchants and catalog
 from celery.schedules import crontab  # noqa: E402
 from decimal import Decimal  # noqa: E402

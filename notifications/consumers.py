@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -25,6 +26,11 @@ from .selectors import unread_count
 
 AUTH_TIMEOUT = 10
 CLOSE_UNAUTHENTICATED = 4401
+# A client only ever sends one small auth message: anything much bigger, or a stream of messages,
+# is abuse, answered with an error and the socket closed (1009 too big, 1008 policy violation).
+MAX_FRAME_BYTES = 4096
+MAX_MESSAGES = 20  # per RATE_WINDOW_S seconds, per socket
+RATE_WINDOW_S = 10.0
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -57,6 +63,16 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "notifications.unread", "count": count})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        raw = text_data.encode() if text_data is not None else (bytes_data or b"")
+        if len(raw) > MAX_FRAME_BYTES:
+            await self.send_json({"type": "error", "code": "too_large", "message": _("That message is too large.")})
+            await self.close(code=1009)
+            return
+        if not self._within_rate():
+            await self.send_json({"type": "error", "code": "rate_limited",
+                                  "message": _("Too many messages: this socket only delivers notifications.")})
+            await self.close(code=1008)
+            return
         try:
             content = json.loads(text_data or bytes_data or "")
         except ValueError:
@@ -79,6 +95,13 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "error", "code": "unsupported",
                               "message": _("This socket only delivers notifications.")})
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        if now - getattr(self, "_window_start", 0.0) > RATE_WINDOW_S:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        return self._window_count <= MAX_MESSAGES
 
     async def notification_push(self, event):
         await self.send_json(event["event"])

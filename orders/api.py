@@ -33,6 +33,7 @@ from .serializers import (
     ReviewInput,
     ReviewOutput,
 )
+from .throttles import CheckoutIPThrottle, CheckoutUserThrottle
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
     IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
@@ -103,6 +104,11 @@ class OrderListCreateApi(generics.ListAPIView):
     def check_permissions(self, request):
         if request.method != "POST":
             super().check_permissions(request)
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [CheckoutUserThrottle(), CheckoutIPThrottle()]
+        return super().get_throttles()
 
     @extend_schema(request=CheckoutInput, responses={201: OrderOutput}, parameters=[IDEMPOTENCY_PARAM],
                    summary="Checkout: reserve stock and create the order (status pending_payment)")
