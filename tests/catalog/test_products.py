@@ -34,7 +34,7 @@ def test_create_review_and_list(client_for, shop, operator, categories, village,
     assert product["status"] == "pending_review" and product["price"] == "12.50"
     assert product["origin"]["county"]["id"] == shop.county_id
     assert product["origin"]["township"]["id"] == village.parent_id
-    assert product["claim_evidence"] == [{"claim": "organic", "label": "organic", "backed": False,
+    assert product["claim_evidence"] == [{"claim": "organic", "label": "有机", "backed": False,
                                           "credential": None, "inspection": None}]
     assert api_client.get(f"/api/products/{product['id']}/").status_code == 404  # not public yet
     assert [p["id"] for p in client_for(operator).get("/api/products/review-queue/").json()["results"]] == [product["id"]]

@@ -64,7 +64,7 @@ def test_batch_and_trace_page(client_for, api_client, shop, product, village):
 def test_trace_shows_an_unbacked_claim_honestly(client_for, api_client, shop, product):
     code = record(client_for(shop.user), product, **{"inspection.result": "fail"}).json()["trace_code"]
     claims = {c["claim"]: c for c in api_client.get(f"/api/trace/{code}/").json()["claims"]}
-    assert claims["organic"] == {"claim": "organic", "label": "organic", "backed": False, "credential": None,
+    assert claims["organic"] == {"claim": "organic", "label": "有机", "backed": False, "credential": None,
                                  "inspection": None}
     assert claims["pesticide_tested"]["backed"] is False  # this batch failed its inspection
 
