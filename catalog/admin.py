@@ -3,38 +3,20 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from merchants.admin import ReasonActionForm, county_scoped, run_decisions
+from core.adminkit import AuditInline, ReasonActionForm, county_scoped, decision_actions
 
 from . import services
 from .models import Category, HarvestBatch, Product, ProductEvent, ProductImage
 
 
-def _product_decision(decision):
-    def action(modeladmin, request, queryset):
-        if decision == "delist":
-            call = lambda product, reason: services.product_delist(  # noqa: E731
-                product_id=product.pk, user=request.user, reason=reason)
-        else:
-            call = lambda product, reason: services.product_review(  # noqa: E731
-                product_id=product.pk, actor=request.user, decision=decision, reason=reason)
-        run_decisions(modeladmin, request, queryset, call)
-
-    action.__name__ = f"product_{decision}"
-    action.short_description = {"approve": _("List selected products"),
-                                "reject": _("Reject selected products (reason)"),
-                                "delist": _("Delist selected products (reason)")}[decision]
-    return action
+def _product_decide(product, *, request, decision, reason):
+    if decision == "delist":
+        return services.product_delist(product_id=product.pk, user=request.user, reason=reason)
+    return services.product_review(product_id=product.pk, actor=request.user, decision=decision, reason=reason)
 
 
-class ProductEventInline(admin.TabularInline):
+class ProductEventInline(AuditInline):
     model = ProductEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("created_at", "actor", "from_status", "to_status", "reason")
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ProductImageInline(admin.TabularInline):
@@ -57,7 +39,11 @@ class ProductAdmin(admin.ModelAdmin):
     raw_id_fields = ("origin",)
     inlines = [ProductImageInline, ProductEventInline]
     action_form = ReasonActionForm
-    actions = [_product_decision(d) for d in ("approve", "reject", "delist")]
+    actions = decision_actions("product", {
+        "approve": _("List selected products"),
+        "reject": _("Reject selected products (reason)"),
+        "delist": _("Delist selected products (reason)"),
+    }, _product_decide)
     list_select_related = ("merchant", "merchant__county", "category")
 
     @admin.display(description=_("county"), ordering="merchant__county")

@@ -1,32 +1,18 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError
+from core.adminkit import AuditInline, run_decisions
 
 from . import services
 from .models import ChatMessage, ChatMute, Offer, Stream, StreamEvent
 
 
-class StreamEventInline(admin.TabularInline):
+class StreamEventInline(AuditInline):
     model = StreamEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("from_status", "to_status", "actor", "reason", "created_at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-def _each(modeladmin, request, queryset, action, **kwargs):
-    done = 0
-    for obj in queryset:
-        try:
-            action(obj, **kwargs)
-            done += 1
-        except DomainError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, _("%(n)d done.") % {"n": done}, messages.SUCCESS)
+def _each(modeladmin, request, queryset, action):
+    run_decisions(modeladmin, request, queryset, lambda obj, _reason: action(obj))
 
 
 @admin.register(Stream)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError
+from core.adminkit import AuditInline, run_decisions
 
 from . import services
 from .models import Courier, Dispatch, DispatchEvent, Hub, Shipment, ShipmentEvent, ShipmentStop, Vehicle
@@ -39,12 +39,9 @@ class ShipmentStopInline(admin.TabularInline):
     readonly_fields = fields
 
 
-class ShipmentEventInline(admin.TabularInline):
+class ShipmentEventInline(AuditInline):
     model = ShipmentEvent
-    extra = 0
-    can_delete = False
     fields = ("created_at", "action", "from_status", "to_status", "hub", "actor", "dispatch", "reason", "note")
-    readonly_fields = fields
 
 
 @admin.register(Shipment)
@@ -69,12 +66,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(n)s shipments newly flagged overdue.") % {"n": flagged}, messages.SUCCESS)
 
 
-class DispatchEventInline(admin.TabularInline):
+class DispatchEventInline(AuditInline):
     model = DispatchEvent
-    extra = 0
-    can_delete = False
-    fields = ("created_at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
 
 
 @admin.register(Dispatch)
@@ -89,23 +82,18 @@ class DispatchAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def _run(self, request, queryset, service, label):
-        for dispatch in queryset:
-            try:
-                service(user=request.user, dispatch_id=dispatch.pk)
-            except DomainError as error:
-                self.message_user(request, f"#{dispatch.pk}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"#{dispatch.pk}: {label}", messages.SUCCESS)
+    def _run(self, request, queryset, service):
+        run_decisions(self, request, queryset,
+                      lambda dispatch, _reason: service(user=request.user, dispatch_id=dispatch.pk))
 
     @admin.action(description=_("Depart the selected runs"))
     def depart(self, request, queryset):
-        self._run(request, queryset, services.dispatch_depart, _("departed"))
+        self._run(request, queryset, services.dispatch_depart)
 
     @admin.action(description=_("Scan the selected trunk runs in at their hub"))
     def arrive(self, request, queryset):
-        self._run(request, queryset, services.dispatch_arrive, _("arrived"))
+        self._run(request, queryset, services.dispatch_arrive)
 
     @admin.action(description=_("Cancel the selected planned runs"))
     def cancel(self, request, queryset):
-        self._run(request, queryset, services.dispatch_cancel, _("cancelled"))
+        self._run(request, queryset, services.dispatch_cancel)

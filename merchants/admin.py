@@ -1,65 +1,16 @@
 """Staff screens: the vetting queue (filter by county and status) with decisions that call the services."""
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError
+from core.adminkit import AuditInline, ReasonActionForm, county_scoped, decision_actions
 
 from . import services
 from .models import Credential, CredentialEvent, Follow, Merchant, MerchantEvent
 
 
-class ReasonActionForm(ActionForm):
-    reason = forms.CharField(label=_("reason"), required=False, max_length=500)
-
-
-def run_decisions(modeladmin, request, queryset, call):
-    """Apply ``call(obj, reason)`` to each selected row; report each refusal instead of stopping."""
-    reason = request.POST.get("reason", "")
-    done = 0
-    for obj in queryset:
-        try:
-            call(obj, reason)
-            done += 1
-        except DomainError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message} {error.fields or ''}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, _("%(n)s done.") % {"n": done}, messages.SUCCESS)
-
-
-def county_scoped(queryset, request, county_field: str):
-    """An operator using the admin sees only its county; platform admins see all."""
-    user = request.user
-    if user.is_platform_admin:
-        return queryset
-    if user.is_operator:
-        return queryset.filter(**{county_field: user.county_id})
-    return queryset.none()
-
-
-def _merchant_decision(decision):
-    def action(modeladmin, request, queryset):
-        run_decisions(modeladmin, request, queryset, lambda merchant, reason: services.merchant_review(
-            merchant_id=merchant.pk, actor=request.user, decision=decision, reason=reason))
-
-    action.__name__ = f"merchant_{decision}"
-    action.short_description = {"approve": _("Approve selected shops"), "reject": _("Reject selected shops (reason)"),
-                                "suspend": _("Suspend selected shops (reason)"),
-                                "reinstate": _("Reinstate selected shops")}[decision]
-    return action
-
-
-class MerchantEventInline(admin.TabularInline):
+class MerchantEventInline(AuditInline):
     model = MerchantEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("created_at", "actor", "from_status", "to_status", "reason")
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class CredentialInline(admin.TabularInline):
@@ -83,7 +34,13 @@ class MerchantAdmin(admin.ModelAdmin):
     raw_id_fields = ("village",)
     inlines = [CredentialInline, MerchantEventInline]
     action_form = ReasonActionForm
-    actions = [_merchant_decision(d) for d in ("approve", "reject", "suspend", "reinstate")]
+    actions = decision_actions("merchant", {
+        "approve": _("Approve selected shops"),
+        "reject": _("Reject selected shops (reason)"),
+        "suspend": _("Suspend selected shops (reason)"),
+        "reinstate": _("Reinstate selected shops"),
+    }, lambda merchant, request, **decision: services.merchant_review(
+        merchant_id=merchant.pk, actor=request.user, **decision))
 
     def get_queryset(self, request):
         return county_scoped(super().get_queryset(request).select_related("county", "village"), request, "county_id")
@@ -92,27 +49,8 @@ class MerchantAdmin(admin.ModelAdmin):
         return False  # shops apply through the API
 
 
-def _credential_decision(decision):
-    def action(modeladmin, request, queryset):
-        run_decisions(modeladmin, request, queryset, lambda credential, reason: services.credential_review(
-            credential=credential, actor=request.user, decision=decision, reason=reason))
-
-    action.__name__ = f"credential_{decision}"
-    action.short_description = {"approve": _("Verify selected credentials"),
-                                "reject": _("Reject selected credentials (reason)"),
-                                "revoke": _("Revoke selected credentials (reason)")}[decision]
-    return action
-
-
-class CredentialEventInline(admin.TabularInline):
+class CredentialEventInline(AuditInline):
     model = CredentialEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("created_at", "actor", "from_status", "to_status", "reason")
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Credential)
@@ -124,7 +62,12 @@ class CredentialAdmin(admin.ModelAdmin):
                        "reminded_30_at", "reminded_7_at", "created_at")
     inlines = [CredentialEventInline]
     action_form = ReasonActionForm
-    actions = [_credential_decision(d) for d in ("approve", "reject", "revoke")]
+    actions = decision_actions("credential", {
+        "approve": _("Verify selected credentials"),
+        "reject": _("Reject selected credentials (reason)"),
+        "revoke": _("Revoke selected credentials (reason)"),
+    }, lambda credential, request, **decision: services.credential_review(
+        credential=credential, actor=request.user, **decision))
 
     def get_queryset(self, request):
         return county_scoped(super().get_queryset(request).select_related("merchant"), request, "merchant__county_id")

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.adminkit import AuditInline
 from core.errors import DomainError
 
 from . import services
@@ -16,11 +17,8 @@ class MerchantOrderInline(admin.TabularInline):
     show_change_link = True
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(AuditInline):
     model = OrderEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("actor", "from_status", "to_status", "reason", "created_at")
 
 
 @admin.register(Order)
@@ -46,11 +44,8 @@ class OrderLineInline(admin.TabularInline):
     readonly_fields = ("product", "offer", "title", "unit", "unit_price", "quantity", "line_total", "claims")
 
 
-class MerchantOrderEventInline(admin.TabularInline):
+class MerchantOrderEventInline(AuditInline):
     model = MerchantOrderEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("actor", "from_status", "to_status", "reason", "created_at")
 
 
 @admin.register(MerchantOrder)
@@ -63,11 +58,8 @@ class MerchantOrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, MerchantOrderEventInline]
 
 
-class DisputeEventInline(admin.TabularInline):
+class DisputeEventInline(AuditInline):
     model = DisputeEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("actor", "from_status", "to_status", "reason", "created_at")
 
 
 @admin.register(Dispute)
