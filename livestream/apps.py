@@ -7,4 +7,4 @@ class LivestreamConfig(AppConfig):
     verbose_name = _("Live streams")
 
     def ready(self):
-        from . import checks  # noqa: F401
+        from . import checks, receivers  # noqa: F401

@@ -279,7 +279,7 @@ def _ip_or_none(value: str | None) -> str | None:
 def merchant_streams_stop(*, merchant_id: int, actor=None, reason: str = "merchant_suspended") -> int:
     """End the live streams and cancel the scheduled ones of a shop that may no longer sell.
 
-    The merchants app calls this when it suspends a shop; the sweep catches any it missed.
+    Runs when a suspension commits (livestream.receivers); the sweep catches any it missed.
     """
     done = 0
     ids = list(Stream.objects.filter(merchant_id=merchant_id, status__in=[S.SCHEDULED, S.LIVE])

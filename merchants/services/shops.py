@@ -14,6 +14,7 @@ from regions.models import Region
 
 from ..models import Credential, Merchant, MerchantEvent
 from ..selectors import IDENTITY_CREDENTIAL, valid_credentials
+from ..signals import merchant_stopped_selling
 from ..uploads import check_upload, renamed
 
 S = Merchant.Status
@@ -55,8 +56,11 @@ def merchant_transition(*, merchant: Merchant, to: str, actor=None, reason: str 
     ensure_transition(MERCHANT_TRANSITIONS, merchant.status, to)
     MerchantEvent.objects.create(merchant=merchant, actor=actor, from_status=merchant.status, to_status=to,
                                  reason=reason)
+    was_selling = merchant.status == S.APPROVED
     merchant.status = to
     merchant.save(update_fields=["status", "updated_at"])
+    if was_selling and to != S.APPROVED:
+        merchant_stopped_selling.send(sender=Merchant, merchant=merchant, actor=actor, reason=reason)
     return merchant
 
 

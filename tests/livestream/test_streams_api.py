@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
-from livestream.models import Stream, StreamEvent
+from livestream.models import Offer, Stream, StreamEvent
 from merchants.models import Merchant
 from tests.factories import MerchantFactory, ProductFactory, StreamFactory
 
@@ -211,6 +211,32 @@ def test_the_sweep_stops_streams_of_suspended_shops(shop, live_stream):
     assert sweep()["streams_stopped"] == 2
     assert Stream.objects.get(pk=live_stream.pk).status == "ended"
     assert Stream.objects.get(pk=scheduled.pk).status == "cancelled"
+
+
+def test_suspending_a_shop_ends_its_streams_when_the_decision_commits(client_for, admin_user, owner, shop, product,
+                                                                      live_stream, django_capture_on_commit_callbacks):
+    scheduled = StreamFactory(merchant=shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        offer = client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/", {
+            "product": product.pk, "price": "9.90", "quantity": 10, "duration_s": 120}, format="json").json()
+    assert Product.objects.get(pk=product.pk).stock == 90
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for(admin_user).post(f"/api/merchants/{shop.pk}/review/",
+                                               {"decision": "suspend", "reason": "投诉核查"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "suspended"
+    assert callbacks  # stopping waits for the suspension to commit
+    assert Stream.objects.get(pk=live_stream.pk).status == "ended"
+    assert Stream.objects.get(pk=scheduled.pk).status == "cancelled"
+    assert StreamEvent.objects.filter(stream=live_stream, to_status="ended", reason="merchant_suspended").exists()
+    assert Product.objects.get(pk=product.pk).stock == 100  # the live offer ended and gave its units back
+    assert Offer.objects.get(pk=offer["id"]).status == "ended"
+
+
+def test_a_refused_suspension_leaves_the_streams_alone(client_for, admin_user, shop, live_stream):
+    response = client_for(admin_user).post(f"/api/merchants/{shop.pk}/review/", {"decision": "suspend"},
+                                           format="json")
+    assert response.status_code == 400  # no reason given
+    assert Stream.objects.get(pk=live_stream.pk).status == "live"
 
 
 def test_seed_demo_adds_a_scheduled_stream_per_shop_once(shop, product):
