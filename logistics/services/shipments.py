@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.transitions import ensure_transition
 from orders.models import MerchantOrder, OrderLine
+from orders.services import merchant_order_returned
 from orders.status import MERCHANT_ORDER_TRANSITIONS, merchant_order_transition
 
 from ..models import Dispatch, Hub, Shipment, ShipmentEvent, ShipmentStop
@@ -150,6 +151,9 @@ def shipment_advance(shipment: Shipment, *, to: str, step: Step, stops: list[Shi
     elif to == S.DELIVERED:
         shipment.delivered_at = now
         _merchant_order_delivered(shipment, actor)
+    elif to == S.RETURNED:
+        merchant_order_returned(merchant_order_id=shipment.merchant_order_id, actor=actor,
+                                reason=_("parcel #%(id)s returned to the shop") % {"id": shipment.pk})
     if shipment_schedule(shipment, stops, now):
         shipment.overdue_flagged_at = None
     left_dispatch = _leaves_dispatch(shipment, to, step)

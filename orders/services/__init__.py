@@ -12,6 +12,7 @@ from .disputes import (  # noqa: F401
 from .lifecycle import (  # noqa: F401
     merchant_order_confirm,
     merchant_order_refund,
+    merchant_order_returned,
     merchant_orders_auto_confirm,
     order_cancel,
     order_expire,

@@ -170,6 +170,26 @@ def merchant_order_refund(*, merchant_order: MerchantOrder, amount: Decimal, rea
     return refund
 
 
+def merchant_order_returned(*, merchant_order_id: int, actor=None, reason: str) -> MerchantOrder:
+    """The parcel came back to the shop undelivered: the buyer gets back all that is left of what was
+    paid for this sub-order (goods and delivery), which ends ``refunded``. Units are not put back on
+    sale: returned produce is the merchant's to inspect and relist. Run inside the caller's transaction
+    (the logistics scan that records the return)."""
+    from .disputes import FULLY_REFUNDABLE_FROM
+
+    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order__buyer")
+          .get(pk=merchant_order_id))
+    if mo.status not in FULLY_REFUNDABLE_FROM:
+        return mo  # already refunded in full (a dispute), or never paid
+    left = refundable_amount(mo)
+    if left > 0:
+        merchant_order_refund(merchant_order=mo, amount=left, reason=reason, actor=actor)
+    merchant_order_transition(mo, MO.REFUNDED, actor=actor, reason=reason)
+    _unsell(order=mo.order, merchant_order_ids=[mo.pk])
+    order_settle(order=mo.order)
+    return mo
+
+
 # --- cancel by the buyer -------------------------------------------------------------------------
 
 @transaction.atomic

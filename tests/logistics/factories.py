@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from logistics.models import Courier, Hub, Vehicle
 from orders.models import MerchantOrder, Order, OrderLine
+from payments.models import Payment
 from regions.models import Region
 from tests.factories import CountyFactory, ProductFactory, TownshipFactory, VillageFactory
 
@@ -72,6 +73,9 @@ def paid_merchant_order(*, merchant, buyer, village: Region, products: list | No
     for product in products:
         OrderLine.objects.create(merchant_order=merchant_order, product=product, title=product.title, unit=product.unit,
                                  unit_price=product.price, quantity=1, line_total=product.price)
+    if order_status == Order.Status.PAID:
+        Payment.objects.create(order=order, provider="sandbox", amount=total, status=Payment.Status.SUCCEEDED,
+                               provider_reference=f"sandbox-{order.pk}", succeeded_at=order.paid_at)
     return merchant_order
 
 

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from logistics.models import Shipment, ShipmentEvent
 from notifications.models import Notification
-from orders.models import MerchantOrder
+from orders.models import MerchantOrder, Order
+from payments.models import Refund
 from tests.factories import AdminFactory, OperatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,8 +189,31 @@ def test_refused_parcels_can_only_go_back(net, order_to, ship, scan):
     assert back.status_code == 201 and back.json()["status"] == "returned"
     assert scan(net.op_a, shipment_id, "out_for_delivery").status_code == 409
     merchant_order.refresh_from_db()
-    assert merchant_order.status == "shipped"  # refunds are the orders app's business
+    assert merchant_order.status == "refunded" and merchant_order.refunded_amount == merchant_order.total
+    refund = Refund.objects.get(merchant_order=merchant_order)
+    assert refund.amount == merchant_order.total and refund.payment.order_id == merchant_order.order_id
+    assert Order.objects.get(pk=merchant_order.order_id).status == "cancelled"  # nothing of it was received
     assert Notification.objects.filter(user=net.merchant.user, kind="shipment.merchant.returned").exists()
+    assert Notification.objects.filter(user=net.buyer, kind="refund.issued").exists()
+    assert scan(net.op_a, shipment_id, "returned").status_code == 409  # scanned twice: refunded once
+    assert Refund.objects.filter(merchant_order=merchant_order).count() == 1
+
+
+def test_a_return_after_a_partial_refund_gives_back_only_the_rest(net, order_to, ship, scan):
+    from decimal import Decimal
+
+    from orders.services import merchant_order_refund
+
+    merchant_order = order_to()
+    shipment_id = ship(merchant_order)["id"]
+    walk_to(net, scan, shipment_id, "out_for_delivery")
+    merchant_order_refund(merchant_order=merchant_order, amount=Decimal("1.00"), reason="goodwill")
+    assert scan(net.op_a, shipment_id, "failed", reason="refused").status_code == 201
+    assert scan(net.op_a, shipment_id, "returned").status_code == 201
+    amounts = sorted(Refund.objects.filter(merchant_order=merchant_order).values_list("amount", flat=True))
+    assert amounts == sorted([Decimal("1.00"), merchant_order.total - Decimal("1.00")])
+    merchant_order.refresh_from_db()
+    assert merchant_order.refunded_amount == merchant_order.total
 
 
 def test_attempts_run_out(net, order_to, ship, scan, settings):
