@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
-APPS=(marketplace core accounts regions merchants catalog livestream orders logistics notifications)
+APPS=(marketplace core accounts regions merchants catalog livestream orders payments logistics notifications)
 
 echo "== bandit (high severity fails)"
 "$BIN/bandit" -q -r "${APPS[@]}" -x '*/migrations/*' --severity-level high -f txt
