@@ -63,3 +63,21 @@ def operator(county):
 @pytest.fixture
 def admin_user(db):
     return factories.AdminFactory()
+
+
+@pytest.fixture
+def other_operator(db):
+    """An operator of another county."""
+    return factories.OperatorFactory()
+
+
+@pytest.fixture
+def shop(village):
+    """An approved shop in the ``village`` fixture's county (so ``operator`` reviews it)."""
+    return factories.MerchantFactory(village=village)
+
+
+@pytest.fixture
+def other_village(county):
+    """Another village of the same county."""
+    return factories.VillageFactory(parent=factories.TownshipFactory(parent=county))

@@ -1,22 +1,6 @@
 import pytest
 
-from tests.factories import CategoryFactory, MerchantFactory, OperatorFactory, TownshipFactory, VillageFactory
-
-
-@pytest.fixture
-def other_operator(db):
-    return OperatorFactory()
-
-
-@pytest.fixture
-def shop(village):
-    """An approved shop in the ``village`` fixture's county (so ``operator`` reviews it)."""
-    return MerchantFactory(village=village)
-
-
-@pytest.fixture
-def other_village(county):
-    return VillageFactory(parent=TownshipFactory(parent=county))
+from tests.factories import CategoryFactory
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ def _eager_celery_and_gate():
 
 
 @pytest.fixture
-def shop(village):
-    return factories.MerchantFactory(village=village)
-
-
-@pytest.fixture
 def product(shop):
     return factories.ProductFactory(merchant=shop, stock=100)
 

@@ -14,36 +14,18 @@ shows up as a success or a change, not as a conflict that hides it.
 from __future__ import annotations
 
 import datetime
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests import factories as f
+from tests.merchants.factories import pdf_file, png_bytes, png_file  # noqa: F401 - the security tests' uploads
 
 NONEXISTENT = 987_654_321
 NONEXISTENT_CODE = "ZZZZNOPE0000"
-
-
-def png_bytes(size=(8, 8)) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (30, 160, 60)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def png_file(name="photo.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
-
-
-def pdf_file(name="cert.pdf") -> SimpleUploadedFile:
-    body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    return SimpleUploadedFile(name, body, content_type="application/pdf")
 
 
 def client_for(user) -> APIClient:
