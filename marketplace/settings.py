@@ -269,6 +269,9 @@ LOGGING = {
 # Each app keeps its settings in its own block below, so changes stay apart.
 
 # core
+# Sealed personal numbers (core/sealing.py): Fernet keys, newest first; a digest key for look-ups.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_LOOKUP_KEY = env("FIELD_LOOKUP_KEY", default="")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
 

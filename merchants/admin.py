@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.adminkit import AuditInline, ReasonActionForm, county_scoped, decision_actions
+from core.sealing import lookup_digest
 
 from . import services
 from .models import Credential, CredentialEvent, Follow, Merchant, MerchantEvent
@@ -57,7 +58,8 @@ class CredentialEventInline(AuditInline):
 class CredentialAdmin(admin.ModelAdmin):
     list_display = ("merchant", "kind", "number", "expires_at", "status", "created_at")
     list_filter = ("status", "kind", "merchant__county")
-    search_fields = ("merchant__shop_name", "number")
+    search_fields = ("merchant__shop_name",)
+    search_help_text = _("Shop name, or a credential's whole number.")
     readonly_fields = ("merchant", "kind", "number", "issuer", "issued_at", "expires_at", "file", "status",
                        "reminded_30_at", "reminded_7_at", "created_at")
     inlines = [CredentialEventInline]
@@ -71,6 +73,15 @@ class CredentialAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return county_scoped(super().get_queryset(request).select_related("merchant"), request, "merchant__county_id")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Numbers are sealed: a whole number is found through its digest, never by a partial match."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = search_term.strip().replace(" ", "")
+        if number:
+            digests = {lookup_digest(number), lookup_digest(number.upper())}
+            results |= queryset.filter(number_digest__in=digests)
+        return results, may_have_duplicates
 
     def has_add_permission(self, request):
         return False

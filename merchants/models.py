@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import phone_validator
+from core.sealing import SealedCharField, lookup_digest
 from core.transitions import StatusEvent
 from regions.models import Region
 
@@ -110,7 +111,9 @@ class Credential(models.Model):
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="credentials")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    number = models.CharField(_("number"), max_length=64)
+    # Sealed at rest (core/sealing.py); ``number_digest`` finds a credential by its exact number.
+    number = SealedCharField(_("number"))
+    number_digest = models.CharField(max_length=64, db_index=True, editable=False, default="")
     issuer = models.CharField(_("issuer"), max_length=100, blank=True)
     issued_at = models.DateField(_("issued on"), null=True, blank=True)
     # Valid through this day (Asia/Shanghai); empty for long-term documents.
@@ -133,6 +136,13 @@ class Credential(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.merchant}"
+
+    def save(self, *args, **kwargs):
+        self.number_digest = lookup_digest(self.number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "number_digest"}
+        super().save(*args, **kwargs)
 
     def is_valid_on(self, day) -> bool:
         """Verified and not past its expiry date on ``day``."""

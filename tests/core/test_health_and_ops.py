@@ -54,6 +54,8 @@ def test_check_deploy_is_clean_with_production_settings():
         "ALLOWED_HOSTS": "cunbo.example.cn",
         "PAYMENT_WEBHOOK_SECRET": "whsec-production",
         "MEDIA_HOOK_SECRET": "media-hook-production-secret",
+        "FIELD_ENCRYPTION_KEYS": "8CnF9eP8jq3o0bqz1O7mG5kHYQqJ0n1Yb6oQnXkqj0E=",
+        "FIELD_LOOKUP_KEY": "lookup-key-production-" + "Lk7" * 8,
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "REDIS_URL": "redis://127.0.0.1:6379/13",
     }

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+@register(deploy=True)
+def sealing_keys(app_configs, **kwargs):
+    """Sealed numbers need keys of their own, or SECRET_KEY can never be rotated (core/sealing.py)."""
+    missing = [name for name in ("FIELD_ENCRYPTION_KEYS", "FIELD_LOOKUP_KEY") if not getattr(settings, name)]
+    if not missing:
+        return []
+    return [Warning(f"{' and '.join(missing)} not set: personal numbers are sealed with keys derived from "
+                    "SECRET_KEY, which then cannot be rotated without losing them.",
+                    hint="FIELD_ENCRYPTION_KEYS: python -c 'from cryptography.fernet import Fernet; "
+                         "print(Fernet.generate_key().decode())'; FIELD_LOOKUP_KEY: secrets.token_urlsafe(32).",
+                    id="core.W001")]
+
+
+@register()
+def sealing_keys_valid(app_configs, **kwargs):
+    """A mistyped key would only fail at the first sealed read or write: refuse to start instead."""
+    from cryptography.fernet import Fernet
+
+    errors = []
+    for position, key in enumerate(settings.FIELD_ENCRYPTION_KEYS, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            errors.append(Error(f"FIELD_ENCRYPTION_KEYS: key {position} is not a Fernet key "
+                                "(32 bytes, url-safe base64).",
+                                hint="python -c 'from cryptography.fernet import Fernet; "
+                                     "print(Fernet.generate_key().decode())'",
+                                id="core.E001"))
+    return errors
