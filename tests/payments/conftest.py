@@ -1,1 +1,1 @@
-from tests.orders.conftest import _eager_celery_and_gate, address, product, shop  # noqa: F401
+from tests.orders.conftest import _eager_celery_and_gate, address, product  # noqa: F401
