@@ -112,6 +112,12 @@ class Stack:
             argv += ["-Q", queues]
         return self._spawn(name, argv)
 
+    def start_beat(self) -> subprocess.Popen:
+        """Celery beat: the periodic sweeps (payment windows, offers, the outbox) as in production."""
+        schedule = Path("/tmp") / f"cunbo-stack-{self.database}-beat-schedule"
+        return self._spawn("beat", [str(VENV_BIN / "celery"), "-A", "marketplace", "beat", "--loglevel=warning",
+                                    "--schedule", str(schedule)])
+
     def log_text(self) -> str:
         text = []
         for log in self.logs:
