@@ -28,6 +28,7 @@ import concurrent.futures
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -184,23 +185,26 @@ def prepare(stack, base: str, workdir: Path, *, consumers: int, units: int, per_
 
 # --- locust -------------------------------------------------------------------------------------------
 
-def run_locust(base: str, data: dict, workdir: Path, *, users: int, spawn_rate: float, seconds: int) -> dict:
+def run_locust(base: str, data: dict, workdir: Path, *, users: int, spawn_rate: float, seconds: int,
+               stop_timeout: int = 10) -> dict:
     data_path, status_path, prefix = workdir / "data.json", workdir / "statuses.json", workdir / "locust"
     data_path.write_text(json.dumps(data, ensure_ascii=False))
     env = dict(os.environ, CUNBO_LOAD_DATA=str(data_path), CUNBO_LOAD_STATUS=str(status_path), PYTHONPATH=str(ROOT))
-    started = time.monotonic()
+    started, children = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "locust"), "-f", str(LOCUSTFILE), "--headless", "--host", base,
-         "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s", "--stop-timeout", "10",
+         "-u", str(users), "-r", str(spawn_rate), "-t", f"{seconds}s", "--stop-timeout", str(stop_timeout),
          "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 180,
     )
     elapsed = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     stats = list(csv.DictReader(open(f"{prefix}_stats.csv", encoding="utf-8")))  # noqa: SIM115
     failures = list(csv.DictReader(open(f"{prefix}_failures.csv", encoding="utf-8")))  # noqa: SIM115
     statuses = json.loads(status_path.read_text()) if status_path.exists() else {}
     return {"returncode": result.returncode, "elapsed_s": elapsed, "stats": stats, "failures": failures,
-            "statuses": statuses, "stderr": result.stderr[-4000:]}
+            "statuses": statuses, "stderr": result.stderr[-4000:], "locust_cpu_s": round(locust_cpu, 1)}
 
 
 # --- the books --------------------------------------------------------------------------------------
@@ -275,7 +279,7 @@ def summary(stats: list[dict]) -> dict:
 
 
 def load_run(stack, *, users: int, spawn_rate: float, seconds: int, consumers: int, units: int,
-             per_buyer_limit: int, shipments: int, workdir: Path, log=print) -> dict:
+             per_buyer_limit: int, shipments: int, workdir: Path, stop_timeout: int = 10, log=print) -> dict:
     """Start the stack's processes, prepare, run locust, check. Returns everything measured."""
     from bench._common import proc_cpu_seconds
 
@@ -289,9 +293,11 @@ def load_run(stack, *, users: int, spawn_rate: float, seconds: int, consumers: i
         f"of {units} units, {shipments} parcels; running locust: {users} users for {seconds} s")
     server_pid = stack.processes[0].pid
     cpu_before = {"server": proc_cpu_seconds(server_pid), "worker": proc_cpu_seconds(worker.pid)}
-    run = run_locust(base, data, workdir, users=users, spawn_rate=spawn_rate, seconds=seconds)
+    run = run_locust(base, data, workdir, users=users, spawn_rate=spawn_rate, seconds=seconds,
+                     stop_timeout=stop_timeout)
     cpu = {name: round((proc_cpu_seconds(pid) or 0) - (cpu_before[name] or 0), 1)
            for name, pid in (("server", server_pid), ("worker", worker.pid))}
+    cpu["locust"] = run["locust_cpu_s"]
     time.sleep(2)  # let the worker finish what the last requests queued
     logs = "\n".join(Path(log_file.name).read_text(errors="replace") for log_file in stack.logs)
     verdict = check(stack.env["DATABASE_URL"], data["stream"], run, logs)

@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import logging
 import os
 import random
 import time
@@ -40,6 +41,7 @@ import uuid
 import gevent
 import websocket
 from locust import HttpUser, between, events, task
+from urllib3.util.retry import Retry
 
 DATA = json.loads(open(os.environ["CUNBO_LOAD_DATA"], encoding="utf-8").read())  # noqa: SIM115
 STATUS_FILE = os.environ.get("CUNBO_LOAD_STATUS")
@@ -66,6 +68,32 @@ def _write_statuses(environment, **_kwargs):
             json.dump({name: dict(counts) for name, counts in statuses.items()}, out)
 
 
+class _RetryCounter(logging.Handler):
+    """Makes each reset-and-retry visible in the stats (see ``_retry_stale_connections``)."""
+
+    def emit(self, record):
+        if record.getMessage().startswith("Retrying"):
+            events.request.fire(request_type="HTTP", name="keep-alive connection reset, retried once",
+                                response_time=0, response_length=0, exception=None, context={})
+
+
+_urllib3_log = logging.getLogger("urllib3.connectionpool")
+_urllib3_log.addHandler(_RetryCounter(level=logging.WARNING))
+_urllib3_log.propagate = False
+
+
+def _retry_stale_connections(client) -> None:
+    """Retry once a request whose reused keep-alive connection the server closed as it was sent.
+
+    uvicorn closes a connection idle for 5 s; a person who thinks for about that long races it and
+    gets a reset before any answer. Browsers and mobile HTTP stacks (OkHttp) retry that case;
+    requests does not. Every write here is safe to repeat (Idempotency-Key, webhook event id) or
+    answers a clear 409. Counted as "keep-alive connection reset, retried once".
+    """
+    client.adapters["http://"].max_retries = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                                                   allowed_methods=None, raise_on_status=False)
+
+
 def _ws_event(name: str, started: float, *, length: int = 0, exception: Exception | None = None) -> None:
     events.request.fire(request_type="WS", name=name, response_time=(time.perf_counter() - started) * 1000,
                         response_length=length, exception=exception, context={})
@@ -84,6 +112,7 @@ class ConsumerUser(HttpUser):
     abstract = True
 
     def on_start(self):
+        _retry_stale_connections(self.client)
         self.consumer = next(_consumers)
         with self.client.post("/api/auth/token/refresh", json={"refresh": self.consumer["refresh"]},
                               name="POST /api/auth/token/refresh", catch_response=True) as response:
@@ -178,6 +207,9 @@ class LiveRoom:
 class Browser(HttpUser):
     weight = 6
     wait_time = between(1, 4)
+
+    def on_start(self):
+        _retry_stale_connections(self.client)
 
     @task(4)
     def catalogue(self):
@@ -303,6 +335,7 @@ class StaffUser(HttpUser):
     abstract = True
 
     def _sign_in(self, account: dict) -> None:
+        _retry_stale_connections(self.client)
         response = self.client.post("/api/auth/token", json=account, name="POST /api/auth/token")
         self.client.headers["Authorization"] = f"Bearer {response.json()['access']}"
 
