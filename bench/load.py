@@ -209,7 +209,40 @@ def run_locust(base: str, data: dict, workdir: Path, *, users: int, spawn_rate: 
 
 # --- the books --------------------------------------------------------------------------------------
 
-def check(database_url: str, stream_id: int, run: dict, server_logs: str) -> dict:
+def books_before(database_url: str) -> dict:
+    """Stock of every product and the last order and offer id, just before the run."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return {"stock": dict(conn.execute("SELECT id, stock FROM catalog_product").fetchall()),
+                "last_order": conn.execute("SELECT COALESCE(MAX(id), 0) FROM orders_order").fetchone()[0],
+                "last_offer": conn.execute("SELECT COALESCE(MAX(id), 0) FROM livestream_offer").fetchone()[0]}
+
+
+def stock_drift(conn, before: dict) -> dict:
+    """Per product, units that left the shelf during the run but are not in an order line or an offer (0 = none).
+
+    shelf before − shelf after = units in regular order lines of the run's orders (not cancelled)
+    + units set aside by the run's offers − units the stream's ended offers handed back.
+    """
+    after = dict(conn.execute("SELECT id, stock FROM catalog_product").fetchall())
+    sold = dict(conn.execute(
+        """SELECT l.product_id, SUM(l.quantity) FROM orders_orderline l
+           JOIN orders_merchantorder mo ON mo.id = l.merchant_order_id JOIN orders_order ord ON ord.id = mo.order_id
+           WHERE l.offer_id IS NULL AND ord.id > %s AND ord.status <> 'cancelled' GROUP BY l.product_id""",
+        (before["last_order"],)).fetchall())
+    allocated = dict(conn.execute("SELECT product_id, SUM(quantity) FROM livestream_offer WHERE id > %s "
+                                  "GROUP BY product_id", (before["last_offer"],)).fetchall())
+    returned = dict(conn.execute("SELECT product_id, SUM(returned) FROM livestream_offer GROUP BY product_id").fetchall())
+    drift = {}
+    for pid, stock in after.items():
+        expected = before["stock"].get(pid, stock) - sold.get(pid, 0) - allocated.get(pid, 0) + returned.get(pid, 0)
+        if expected != stock:
+            drift[pid] = stock - expected
+    return drift
+
+
+def check(database_url: str, stream_id: int, run: dict, server_logs: str, before: dict) -> dict:
     import psycopg
 
     errors_5xx = {name: sum(n for code, n in counts.items() if code.startswith("5"))
@@ -239,6 +272,7 @@ def check(database_url: str, stream_id: int, run: dict, server_logs: str) -> dic
               OR (ord.status NOT IN ('paid', 'completed') AND EXISTS (SELECT 1 FROM payments_payment p
                      WHERE p.order_id = ord.id AND p.status = 'succeeded'))""").fetchone()[0]
         webhook_events = conn.execute("SELECT COUNT(*), COUNT(DISTINCT event_id) FROM payments_webhookevent").fetchone()
+        drift = stock_drift(conn, before)
     oversold = []
     offer_rows = []
     for oid, quantity, remaining, returned, status, reason, limit, sold_lines, max_per_buyer in offers:
@@ -254,12 +288,13 @@ def check(database_url: str, stream_id: int, run: dict, server_logs: str) -> dic
         "failures": sum(f["count"] for f in failures), "failures_by_kind": failures,
         "oversold_offers": len(oversold), "oversold": oversold, "offers": offer_rows,
         "units_sold": sum(o["sold_by_lines"] for o in offer_rows), "min_product_stock": min_stock,
+        "stock_drift": drift,
         "orders": orders, "payments": payments, "orders_not_paid_exactly_once": paid_not_once,
         "webhook_events": webhook_events[0], "webhook_events_distinct": webhook_events[1],
         "server_error_log_lines": len(log_errors), "server_error_log_sample": log_errors[:10],
     }
     verdict["ok"] = (verdict["5xx"] == 0 and verdict["failures"] == 0 and not oversold and min_stock >= 0
-                     and paid_not_once == 0 and not log_errors and webhook_events[0] == webhook_events[1])
+                     and not drift and paid_not_once == 0 and not log_errors and webhook_events[0] == webhook_events[1])
     return verdict
 
 
@@ -292,15 +327,18 @@ def load_run(stack, *, users: int, spawn_rate: float, seconds: int, consumers: i
     log(f"prepared {len(data['consumers'])} consumers, stream {data['stream']}, offer {data['offer']['id']} "
         f"of {units} units, {shipments} parcels; running locust: {users} users for {seconds} s")
     server_pid = stack.processes[0].pid
+    before = books_before(stack.env["DATABASE_URL"])
+    load_before = os.getloadavg()[0]
     cpu_before = {"server": proc_cpu_seconds(server_pid), "worker": proc_cpu_seconds(worker.pid)}
     run = run_locust(base, data, workdir, users=users, spawn_rate=spawn_rate, seconds=seconds,
                      stop_timeout=stop_timeout)
     cpu = {name: round((proc_cpu_seconds(pid) or 0) - (cpu_before[name] or 0), 1)
            for name, pid in (("server", server_pid), ("worker", worker.pid))}
     cpu["locust"] = run["locust_cpu_s"]
+    run["load_average"] = {"before": load_before, "after_1min": os.getloadavg()[0], "after_5min": os.getloadavg()[1]}
     time.sleep(2)  # let the worker finish what the last requests queued
     logs = "\n".join(Path(log_file.name).read_text(errors="replace") for log_file in stack.logs)
-    verdict = check(stack.env["DATABASE_URL"], data["stream"], run, logs)
+    verdict = check(stack.env["DATABASE_URL"], data["stream"], run, logs, before)
     return {"data": data, "run": run, "verdict": verdict, "cpu_s": cpu}
 
 
@@ -337,15 +375,16 @@ def main() -> int:
     print()
     print("answers by endpoint:", json.dumps(run["statuses"], ensure_ascii=False, sort_keys=True))
     for key in ("5xx", "5xx_by_endpoint", "failures", "failures_by_kind", "oversold_offers", "units_sold", "offers",
-                "min_product_stock", "orders", "payments", "orders_not_paid_exactly_once", "webhook_events",
+                "min_product_stock", "stock_drift", "orders", "payments", "orders_not_paid_exactly_once", "webhook_events",
                 "server_error_log_lines", "server_error_log_sample"):
         print(f"{key}: {verdict[key]}")
-    print(f"cpu seconds during the run: {result['cpu_s']} (of {2 * run['elapsed_s']:.0f} on 2 cores)")
+    print(f"cpu seconds during the run: {result['cpu_s']} (of {2 * run['elapsed_s']:.0f} on 2 cores); "
+          f"machine load average {run['load_average']} (other engineers share the cores)")
     print(json.dumps({"users": args.users, "spawn_rate": args.spawn_rate, "seconds": seconds,
                       "ok": verdict["ok"], "5xx": verdict["5xx"], "failures": verdict["failures"],
                       "oversold_offers": verdict["oversold_offers"], "units_sold": verdict["units_sold"],
                       "orders_not_paid_exactly_once": verdict["orders_not_paid_exactly_once"],
-                      "cpu_s": result["cpu_s"], "endpoints": summary(run["stats"])}, ensure_ascii=False))
+                      "cpu_s": result["cpu_s"], "load_average": run["load_average"], "endpoints": summary(run["stats"])}, ensure_ascii=False))
     if not verdict["ok"]:
         print(f"locust stderr:\n{run['stderr']}", file=sys.stderr)
     return 0 if verdict["ok"] else 1

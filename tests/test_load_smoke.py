@@ -25,6 +25,7 @@ def test_a_short_load_run_has_no_server_errors_no_oversell_and_every_order_paid_
     assert verdict["server_error_log_lines"] == 0, report
     assert verdict["oversold_offers"] == 0, report
     assert verdict["min_product_stock"] >= 0, report
+    assert verdict["stock_drift"] == {}, report
     assert verdict["orders_not_paid_exactly_once"] == 0, report
     assert verdict["webhook_events"] == verdict["webhook_events_distinct"], report
     # The run did what it claims: offers sold out under the buyers, people chatted and parcels moved.
