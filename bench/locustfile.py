@@ -132,7 +132,7 @@ class ConsumerUser(HttpUser):
 
 
 class LiveRoom:
-    """One watcher's socket: a reader greenlet records the chat round trip and counts room events."""
+    """One watcher's socket: a reader greenlet records the chat round trip and follows the live offer."""
 
     def __init__(self, host: str, stream_id: int, token: str, origin: str):
         self.url = host.replace("http://", "ws://", 1) + f"/ws/streams/{stream_id}/?token={token}"

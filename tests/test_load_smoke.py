@@ -10,7 +10,9 @@ import pytest
 from bench.load import RELAXED_LIMITS, load_run, table
 from tests.stack import running_stack
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# The run itself is about 40 s; starting the stack (migrate, seed_demo with production password
+# hashing) takes 30 s on a quiet machine and twice that on a busy one.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 
 def test_a_short_load_run_has_no_server_errors_no_oversell_and_every_order_paid_once(django_db_blocker, tmp_path):
