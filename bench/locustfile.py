@@ -46,7 +46,7 @@ from urllib3.util.retry import Retry
 DATA = json.loads(open(os.environ["CUNBO_LOAD_DATA"], encoding="utf-8").read())  # noqa: SIM115
 STATUS_FILE = os.environ.get("CUNBO_LOAD_STATUS")
 SEARCH_TERMS = ["黄瓜", "番茄", "茶", "寿光", "云雾", "彩椒"]
-ECHO_GRACE_S = 5.0
+ECHO_GRACE_S = 10.0
 EXPECTED_REFUSALS = {"sold_out", "over_buyer_limit", "offer_not_live", "out_of_stock"}
 _consumers = itertools.cycle(DATA["consumers"])
 _operators = itertools.cycle(DATA["operators"])
@@ -199,7 +199,7 @@ class LiveRoom:
         if self.reader is not None:
             self.reader.kill(block=False)
         now = time.perf_counter()
-        for started in self.pending.values():  # lines that never came back (the last second's may be in flight)
+        for started in self.pending.values():  # lines that never came back (recent ones may be in flight)
             if now - started > ECHO_GRACE_S:
                 _ws_event("WS chat round trip", started, exception=RuntimeError("no echo"))
 

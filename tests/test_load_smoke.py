@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.
 
 def test_a_short_load_run_has_no_server_errors_no_oversell_and_every_order_paid_once(django_db_blocker, tmp_path):
     with django_db_blocker.unblock(), running_stack("loadsmoke", extra_env={**RELAXED_LIMITS, "LOG_LEVEL": "ERROR"}) as stack:
-        result = load_run(stack, users=14, spawn_rate=14, seconds=20, consumers=14, units=3, per_buyer_limit=2,
+        result = load_run(stack, users=14, spawn_rate=14, seconds=20, consumers=14, units=2, per_buyer_limit=2,
                           shipments=4, workdir=tmp_path, stop_timeout=3, log=lambda _text: None)
     verdict, run = result["verdict"], result["run"]
     report = f"{table(run['stats'])}\n{verdict}\n{run['stderr'][-2000:]}"
