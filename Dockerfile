@@ -17,5 +17,8 @@ EXPOSE 8000
 # Client addresses (for the per-address rate limits) come from X-Forwarded-For only when the peer is
 # a proxy named in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1); trusting "*" would let any
 # client choose its address with the header. WebSocket frames over 64 KiB are refused by the server.
+# Idle keep-alive connections live 75 s, longer than a proxy's or a client's (nginx: 60 s), so the
+# server never closes one that its peer is about to reuse (a reset before any answer).
 CMD ["uvicorn", "marketplace.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--ws-per-message-deflate", "false", "--ws-max-size", "65536", "--proxy-headers"]
+     "--ws-per-message-deflate", "false", "--ws-max-size", "65536", "--proxy-headers", \
+     "--timeout-keep-alive", "75"]
