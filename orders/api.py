@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsConsumer, IsMerchant, IsStaffMember
 from core.errors import NotFound
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import answer as idempotency_answer
+from core.idempotency import claimed as idempotency_claimed
 from core.idempotency import idempotent
 
 from . import selectors, services
@@ -130,14 +132,21 @@ class OrderListCreateApi(generics.ListAPIView):
     @idempotent
     def _create(self, request, *, data):
         address = data["address"]
-        order = services.order_create(
+        plan = services.checkout_plan(
             buyer=request.user,
             lines=[services.LineInput(product_id=i["product"], quantity=i["quantity"], offer_id=i.get("offer"))
                    for i in data.get("items") or []],
             address=services.AddressInput(village_id=address["village"], detail=address["detail"],
                                           recipient=address["recipient"], phone=address["phone"]),
             stream_id=data.get("stream"), from_cart=data["from_cart"])
-        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
+        rendered = {}
+
+        def answer_for(order):  # the answer is stored with the order's rows (core.idempotency)
+            rendered["data"] = OrderOutput(order).data
+            return idempotency_answer(request, status=status.HTTP_201_CREATED, data=rendered["data"])
+
+        services.checkout_write(plan=plan, answer_for=answer_for, savepoint=not idempotency_claimed(request))
+        return Response(rendered["data"], status=status.HTTP_201_CREATED)
 
 
 class OrderDetailApi(APIView):

@@ -1,0 +1,70 @@
+"""Profile successful checkouts in one process (no contention): where a checkout's CPU goes.
+
+Seeds like ``bench/checkout.py`` (a live offer, buyers with tokens), then posts ``--n`` checkouts
+through Django's full request stack (middleware, DRF, the view) with the test client, first
+unprofiled to time them, then under cProfile, and prints the top functions by cumulative time.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cunbo_bench_checkout REDIS_URL=redis://127.0.0.1:6379/3 \
+        .venv/bin/python bench/checkout_profile.py --n 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=200, help="checkouts per pass")
+    parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--sort", default="cumulative")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ["DATABASE_POOL"] = "0"
+
+    from bench.checkout import _seed
+
+    seed = _seed(argparse.Namespace(units=3 * args.n + 10, buyers=3 * args.n + 10))
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    users = iter(seed["users"])
+
+    def one():
+        user = next(users)
+        response = client.post("/api/orders/", data=user["body"], content_type="application/json",
+                               headers={"Authorization": f"Bearer {user['token']}",
+                                        "Idempotency-Key": uuid.uuid4().hex})
+        assert response.status_code == 201, response.content
+
+    for _ in range(args.n // 2):  # warm up (imports, caches, connection)
+        one()
+    started = time.perf_counter()
+    queries = len(connection.queries)
+    for _ in range(args.n):
+        one()
+    elapsed = time.perf_counter() - started
+    print(f"{args.n} checkouts: {elapsed / args.n * 1000:.2f} ms each (wall, unprofiled)")
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(args.n):
+        one()
+    profile.disable()
+    del queries
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
