@@ -34,6 +34,7 @@ from .serializers import (
     OrderOutput,
     ReviewInput,
     ReviewOutput,
+    order_output_data,
 )
 from .throttles import CheckoutIPThrottle, CheckoutUserThrottle
 
@@ -142,7 +143,7 @@ class OrderListCreateApi(generics.ListAPIView):
         rendered = {}
 
         def answer_for(order):  # the answer is stored with the order's rows (core.idempotency)
-            rendered["data"] = OrderOutput(order).data
+            rendered["data"] = order_output_data(order)
             return idempotency_answer(request, status=status.HTTP_201_CREATED, data=rendered["data"])
 
         services.checkout_write(plan=plan, answer_for=answer_for, savepoint=not idempotency_claimed(request))

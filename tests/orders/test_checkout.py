@@ -168,3 +168,27 @@ def test_checkout_from_cart_empties_the_bought_items(client_for, consumer, produ
     assert response.status_code == 201
     assert response.json()["merchant_orders"][0]["lines"][0]["quantity"] == 3
     assert client.get("/api/cart/").json()["items"] == []
+
+
+@pytest.mark.django_db
+def test_the_checkout_answer_is_the_order_as_read_back(client_for, consumer, product, address):
+    """The answer is rendered before the rows are written (and stored with them): it must be what
+    reading the order gives, and what a retry with the same key replays."""
+    from orders import selectors
+    from orders.serializers import OrderOutput, order_output_data
+
+    far = factories.ProductFactory(merchant=factories.MerchantFactory(), price=Decimal("30.00"), stock=5,
+                                   claims=["organic"])
+    offer = factories.OfferFactory(quantity=5, price=Decimal("9.90"))
+    body = checkout_body(address, {"product": product.pk, "quantity": 2}, {"product": far.pk, "quantity": 1},
+                         {"product": offer.product_id, "quantity": 3, "offer": offer.pk})
+    client = client_for(consumer)
+    created = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="read-back")
+    assert created.status_code == 201, created.json()
+    assert len(created.json()["merchant_orders"]) == 3 and created.json()["stream"] == offer.stream_id
+    detail = client.get(f"{URL}{created.json()['id']}/")
+    assert created.json() == detail.json()
+    replay = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="read-back")
+    assert replay["Idempotent-Replayed"] == "true" and replay.json() == detail.json()
+    order = selectors.order_get(user=consumer, order_id=created.json()["id"])
+    assert order_output_data(order) == OrderOutput(order).data
