@@ -8,13 +8,17 @@ at once), and the response is stored in the same transaction as the business
 write, so the two can never disagree. A claim whose request died is taken over
 after ``IDEMPOTENCY_IN_PROGRESS_TIMEOUT``.
 
-A view that can render its answer before its last write (the checkout) asks
+A view that can render its answer before its write (the checkout) asks
 ``answer(request, status=…, data=…)`` for the row to write itself, in the same
-statement as its own rows; the decorator then stores nothing more.
+statement as its own rows; the decorator then stores nothing more. Such a view
+may be decorated ``@idempotent(atomic=False)``: no transaction is held around it
+(its write is one statement, or opens its own transaction). Either way a key
+whose answer was stored is never released or overwritten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -76,12 +80,6 @@ class Answer:
             state=IdempotencyKey.State.DONE, response_status=self.status, response_body=json.loads(self.body))
 
 
-def claimed(request) -> bool:
-    """This request holds a key: the view runs inside the key's own transaction, which a refusal
-    rolls back whole (so the view needs no savepoint of its own)."""
-    return getattr(request._request, "cunbo_idempotency_claim", None) is not None
-
-
 def answer(request, *, status: int, data) -> Answer | None:
     """The answer the view will give, for the view to write with its own rows (None: no key).
     The view must then write it in the transaction of the request, or fail."""
@@ -123,8 +121,16 @@ def _claim(*, user, key: str, scope: str, fingerprint: str) -> Claim | Response:
         return Claim(pk=record.pk)
 
 
-def idempotent(view_method):
-    """Decorate a DRF view method (``def post(self, request, ...)``)."""
+def _release(claim: Claim) -> None:
+    """Forget a claim whose request gave no answer (a retry runs afresh); a stored answer stays."""
+    IdempotencyKey.objects.filter(pk=claim.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
+
+
+def idempotent(view_method=None, *, atomic: bool = True):
+    """Decorate a DRF view method (``def post(self, request, ...)``); see the module's docstring
+    for ``atomic=False``."""
+    if view_method is None:
+        return functools.partial(idempotent, atomic=atomic)
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
@@ -143,7 +149,7 @@ def idempotent(view_method):
             return claimed
         request._request.cunbo_idempotency_claim = claimed
         try:
-            with transaction.atomic():
+            with transaction.atomic() if atomic else contextlib.nullcontext():
                 response = view_method(self, request, *args, **kwargs)
                 if response.status_code >= 500:
                     raise _Abandon(response)
@@ -152,14 +158,14 @@ def idempotent(view_method):
                            body=DjangoJSONEncoder().encode(response.data)).store()
                 return response
         except _Abandon as abandon:
-            IdempotencyKey.objects.filter(pk=claimed.pk).delete()
+            _release(claimed)
             return abandon.response
         except DomainError as error:
             # A refusal is an answer too: store it, so a retry gets the same one.
             _store_error(claimed, error)
             raise
         except BaseException:
-            IdempotencyKey.objects.filter(pk=claimed.pk).delete()
+            _release(claimed)
             raise
 
     return wrapper
@@ -174,10 +180,10 @@ def _store_error(record: Claim, error: DomainError) -> None:
     from .errors import error_body
 
     if error.status >= 500 or isinstance(error, (IdempotencyKeyInProgress, IdempotencyKeyReused)):
-        IdempotencyKey.objects.filter(pk=record.pk).delete()
+        _release(record)
         return
     body = json.loads(DjangoJSONEncoder().encode(error_body(error.code, error.message, error.fields)))
-    IdempotencyKey.objects.filter(pk=record.pk).update(
+    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS).update(
         state=IdempotencyKey.State.DONE, response_status=error.status, response_body=body
     )
 

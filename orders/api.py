@@ -13,7 +13,6 @@ from accounts.permissions import IsConsumer, IsMerchant, IsStaffMember
 from core.errors import NotFound
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import answer as idempotency_answer
-from core.idempotency import claimed as idempotency_claimed
 from core.idempotency import idempotent
 
 from . import selectors, services
@@ -130,7 +129,7 @@ class OrderListCreateApi(generics.ListAPIView):
             outcome["failed"] = response.status_code >= 400 or response.has_header("Idempotent-Replayed")
         return response
 
-    @idempotent
+    @idempotent(atomic=False)  # the checkout writes its answer with the order (services.checkout_write)
     def _create(self, request, *, data):
         address = data["address"]
         plan = services.checkout_plan(
@@ -146,7 +145,7 @@ class OrderListCreateApi(generics.ListAPIView):
             rendered["data"] = order_output_data(order)
             return idempotency_answer(request, status=status.HTTP_201_CREATED, data=rendered["data"])
 
-        services.checkout_write(plan=plan, answer_for=answer_for, savepoint=not idempotency_claimed(request))
+        services.checkout_write(plan=plan, answer_for=answer_for)
         return Response(rendered["data"], status=status.HTTP_201_CREATED)
 
 

@@ -18,6 +18,7 @@ little time as possible (docs/benchmarks.md, "Orders: checkout").
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -232,10 +233,14 @@ def _over_limit(limit):
                           fields={"items": [_("Over the per-buyer limit.")]})
 
 
-def _write_sql(plan: CheckoutPlan, answer) -> None:
+def _check_first_purchases(plan: CheckoutPlan) -> None:
     for _offer_id, quantity, limit in plan.counters:
         if limit is not None and quantity > limit:  # a first purchase the counter's upsert would not refuse
             raise _over_limit(limit)
+
+
+def _write_sql(plan: CheckoutPlan, answer) -> None:
+    _check_first_purchases(plan)
     written = checkout_sql.order_rows_write(
         order=plan.order, merchant_orders=plan.merchant_orders, lines=plan.lines,
         counters=[(offer_id, quantity) for offer_id, quantity, _limit in plan.counters],
@@ -261,16 +266,43 @@ def _write_orm(plan: CheckoutPlan, answer_for) -> None:
         answer.store()
 
 
-def checkout_write(*, plan: CheckoutPlan, answer_for=None, savepoint: bool = True) -> Order:
+def _write_with_offer_sql(plan: CheckoutPlan, answer) -> None:
+    """The hot path of a live sale: an order whose only contended row is one flash offer, written
+    with the offer's units in one statement (checkout_sql.order_write_with_offer)."""
+    _check_first_purchases(plan)
+    (offer_id, quantity), = plan.offer_takes
+    write = functools.partial(
+        checkout_sql.order_write_with_offer, order=plan.order, merchant_orders=plan.merchant_orders,
+        lines=plan.lines, counters=[(o, n) for o, n, _limit in plan.counters], cart_item_ids=plan.cart_item_ids,
+        answer=answer, offer_id=offer_id, quantity=quantity, now=plan.order.created_at)
+    try:
+        if connection.in_atomic_block:  # the caller's transaction must survive a refusal
+            with transaction.atomic():
+                left = write()
+        else:  # autocommit: the statement is the whole transaction
+            left = write()
+    except checkout_sql.Refused as refused:
+        if refused.code == "over_buyer_limit":
+            raise _over_limit(min(limit for _o, _q, limit in plan.counters if limit is not None)) from None
+        raise SoldOut(fields={"items": [_("Sold out.")]}) from None
+    plan.left_after[offer_id] = left
+    for obj in [plan.order, *plan.merchant_orders, *plan.lines]:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def checkout_write(*, plan: CheckoutPlan, answer_for=None) -> Order:
     """Write a planned order and reserve its units; the room hears of the sale after COMMIT.
 
     ``answer_for(order)`` (optional) is called once the order has its ids, before the contended
     rows are taken, and returns what to store in the same transaction (a ``core.idempotency.Answer``
     or None). On PostgreSQL the ids come with the plan, so the answer is written by the same
-    statement as the order. Runs inside the caller's transaction when there is one; a caller
-    whose transaction ends with any refusal passes ``savepoint=False`` (two round trips fewer,
-    one of them while the offer's row is locked)."""
-    with transaction.atomic(savepoint=savepoint):
+    statement as the order. Runs inside the caller's transaction when there is one."""
+    if connection.vendor == "postgresql" and plan.order.pk is not None and len(plan.offer_takes) == 1 \
+            and not plan.stock_takes:
+        _write_with_offer_sql(plan, answer_for(plan.order) if answer_for else None)
+        _publish_sale(plan)  # on commit: at once in autocommit
+        return plan.order
+    with transaction.atomic():
         if connection.vendor == "postgresql" and plan.order.pk is not None:
             _write_sql(plan, answer_for(plan.order) if answer_for else None)
         else:
@@ -291,6 +323,13 @@ def checkout_write(*, plan: CheckoutPlan, answer_for=None, savepoint: bool = Tru
     return plan.order
 
 
+def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
+                 from_cart: bool = False) -> Order:
+    """Create and reserve an order. Runs inside the caller's transaction when there is one."""
+    plan = checkout_plan(buyer=buyer, lines=lines, address=address, stream_id=stream_id, from_cart=from_cart)
+    return checkout_write(plan=plan)
+
+
 def _publish_sale(plan: CheckoutPlan) -> None:
     """Room events, sent only if the checkout commits (livestream.events uses on_commit)."""
     from livestream.models import Offer
@@ -308,10 +347,3 @@ def _publish_sale(plan: CheckoutPlan) -> None:
         for line in plan.lines:
             room.sale_made(stream_id=plan.order.stream_id, product_id=line.product_id, quantity=line.quantity,
                            buyer_masked=masked)
-
-
-def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
-                 from_cart: bool = False) -> Order:
-    """Create and reserve an order. Runs inside the caller's transaction when there is one."""
-    plan = checkout_plan(buyer=buyer, lines=lines, address=address, stream_id=stream_id, from_cart=from_cart)
-    return checkout_write(plan=plan)

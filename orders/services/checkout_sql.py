@@ -10,7 +10,12 @@ Every statement of the checkout that is not plain ORM lives here, so the rules s
   stream in one statement, which also allocates the new rows' ids so the answer can be rendered
   (and stored with the write) before anything is written;
 - ``order_rows_write`` (PostgreSQL): the buyer's offer counters, the order, its merchant orders and
-  lines, the bought cart items and the Idempotency-Key's answer in one statement.
+  lines, the bought cart items and the Idempotency-Key's answer in one statement, inside the
+  caller's transaction (the contended rows follow, one UPDATE each, then COMMIT);
+- ``order_write_with_offer`` (PostgreSQL): the same plus the offer's units, for an order whose only
+  contended row is one flash offer (the hot path of a live sale): one autocommit statement, so the
+  offer's row is locked only while that statement runs. A refusal raises inside the statement
+  (``orders_checkout_refuse``, migration 0003), which undoes everything it wrote.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 NO_LIMIT = 2_000_000_000
 
@@ -109,8 +114,8 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
             "order_id": order_id, "merchant_order_ids": mo_ids, "line_ids": line_ids}
 
 
-_WRITE = """
-WITH counters AS (
+_ROWS = """
+counters AS (
   INSERT INTO orders_offerpurchase AS op (offer_id, buyer_id, quantity)
   SELECT t.offer_id, %(buyer)s, t.quantity
   FROM unnest(%(c_offer)s::bigint[], %(c_qty)s::integer[]) WITH ORDINALITY AS t(offer_id, quantity, n)
@@ -148,20 +153,42 @@ WITH counters AS (
   UPDATE core_idempotencykey SET state = 'done', response_status = %(a_status)s, response_body = %(a_body)s::jsonb
   WHERE id = %(a_key)s RETURNING id
 )
+"""
+
+_WRITE = "WITH " + _ROWS + """
 SELECT (SELECT count(*) FROM counters), (SELECT count(*) FROM new_order), (SELECT count(*) FROM merchant_orders),
        (SELECT count(*) FROM order_lines), (SELECT count(*) FROM bought), (SELECT count(*) FROM answer)
 """
 
+# The offer's UPDATE is the same as ``offer_units_take``'s; the final SELECT raises when the offer or a
+# counter refused, which aborts the statement and so undoes every row it wrote.
+_WRITE_WITH_OFFER = """
+WITH taken AS (
+  UPDATE livestream_offer SET remaining = remaining - %(t_n)s,
+    status = CASE WHEN remaining = %(t_n)s THEN 'ended' ELSE status END,
+    end_reason = CASE WHEN remaining = %(t_n)s THEN 'sold_out' ELSE end_reason END,
+    ended_at = CASE WHEN remaining = %(t_n)s THEN %(now)s ELSE ended_at END
+  WHERE id = %(t_id)s AND status = 'live' AND ends_at > %(now)s AND remaining >= %(t_n)s
+  RETURNING remaining
+), """ + _ROWS + """
+SELECT CASE
+  WHEN NOT EXISTS (SELECT 1 FROM taken) THEN orders_checkout_refuse('sold_out')
+  WHEN (SELECT count(*) FROM counters) <> %(n_counters)s THEN orders_checkout_refuse('over_buyer_limit')
+  ELSE (SELECT remaining FROM taken) END
+"""
 
-def order_rows_write(*, order, merchant_orders, lines, counters: list[tuple[int, int]], cart_item_ids: list[int],
-                     answer) -> bool:
-    """Write an order planned with ids (``order``, its ``merchant_orders`` and their ``lines``,
-    unsaved model instances) in one statement, with the buyer's offer counters (``(offer id, units)``
-    in offer order) and the Idempotency-Key's ``answer`` (or None).
 
-    Returns False if a counter would pass its offer's per-buyer limit: the caller must then roll
-    back (the other rows of the statement were written)."""
-    params = {
+class Refused(Exception):
+    """The one-statement checkout refused (``code``: sold_out, over_buyer_limit); nothing was written."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+
+def _params(*, order, merchant_orders, lines, counters, cart_item_ids, answer) -> dict:
+    return {
         "buyer": order.buyer_id, "no_limit": NO_LIMIT,
         "c_offer": [offer_id for offer_id, _n in counters], "c_qty": [n for _offer_id, n in counters],
         "order_id": order.pk, "status": order.status, "items_total": order.items_total,
@@ -181,7 +208,41 @@ def order_rows_write(*, order, merchant_orders, lines, counters: list[tuple[int,
         "a_key": answer.key_id if answer else None, "a_status": answer.status if answer else None,
         "a_body": answer.body if answer else None,
     }
+
+
+def order_rows_write(*, order, merchant_orders, lines, counters: list[tuple[int, int]], cart_item_ids: list[int],
+                     answer) -> bool:
+    """Write an order planned with ids (``order``, its ``merchant_orders`` and their ``lines``,
+    unsaved model instances) in one statement, with the buyer's offer counters (``(offer id, units)``
+    in offer order) and the Idempotency-Key's ``answer`` (or None).
+
+    Returns False if a counter would pass its offer's per-buyer limit: the caller must then roll
+    back (the other rows of the statement were written)."""
+    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
+                     cart_item_ids=cart_item_ids, answer=answer)
     with connection.cursor() as cursor:
         cursor.execute(_WRITE, params)
         reserved = cursor.fetchone()[0]
     return reserved == len(counters)
+
+
+def order_write_with_offer(*, order, merchant_orders, lines, counters: list[tuple[int, int]],
+                           cart_item_ids: list[int], answer, offer_id: int, quantity: int, now) -> int:
+    """``order_rows_write`` and ``offer_units_take`` as one statement: everything or nothing.
+    Returns the offer's units left; raises ``Refused`` (and nothing was written) otherwise.
+
+    Outside a transaction the statement commits on its own; inside one, the caller wraps it in a
+    savepoint so that a refusal leaves the caller's transaction usable."""
+    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
+                     cart_item_ids=cart_item_ids, answer=answer)
+    params.update({"t_id": offer_id, "t_n": quantity, "now": now, "n_counters": len(counters)})
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_WRITE_WITH_OFFER, params)
+            return cursor.fetchone()[0]
+    except DatabaseError as error:
+        diag = getattr(error.__cause__, "diag", None)
+        if getattr(diag, "sqlstate", None) == "P0001" and getattr(diag, "message_detail", None) in (
+                "sold_out", "over_buyer_limit"):
+            raise Refused(diag.message_detail) from None
+        raise
