@@ -33,6 +33,7 @@ from .serializers import (
     OrderOutput,
     ReviewInput,
     ReviewOutput,
+    checkout_input_plain,
     order_output_data,
 )
 from .throttles import CheckoutIPThrottle, CheckoutUserThrottle
@@ -123,9 +124,12 @@ class OrderListCreateApi(generics.ListAPIView):
                 if not authenticate_with_verified_token(request):
                     super().perform_authentication(request)
                 super().check_permissions(request)
-                data = CheckoutInput(data=request.data)
-                data.is_valid(raise_exception=True)
-                response = self._create(request, data=data.validated_data)
+                validated = checkout_input_plain(request.data)
+                if validated is None:
+                    data = CheckoutInput(data=request.data)
+                    data.is_valid(raise_exception=True)
+                    validated = data.validated_data
+                response = self._create(request, data=validated)
             outcome["failed"] = response.status_code >= 400 or response.has_header("Idempotent-Replayed")
         return response
 

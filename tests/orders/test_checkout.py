@@ -192,3 +192,38 @@ def test_the_checkout_answer_is_the_order_as_read_back(client_for, consumer, pro
     assert replay["Idempotent-Replayed"] == "true" and replay.json() == detail.json()
     order = selectors.order_get(user=consumer, order_id=created.json()["id"])
     assert order_output_data(order) == OrderOutput(order).data
+
+
+_ADDRESS = {"village": 7, "detail": "3排5号", "recipient": "王小明", "phone": "13800001234"}
+
+
+@pytest.mark.parametrize("body, plain", [
+    ({"items": [{"product": 1, "quantity": 2}], "address": _ADDRESS}, True),
+    ({"items": [{"product": 1, "quantity": 1, "offer": 9}, {"product": 2, "quantity": 99, "offer": None}],
+      "address": _ADDRESS, "stream": 4, "from_cart": False}, True),
+    ({"items": [{"product": 1, "quantity": 1}], "address": _ADDRESS, "stream": None}, True),
+    ({"items": [{"product": "1", "quantity": 1}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": True}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 100}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 0, "quantity": 1}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "detail": " 3排 "}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "detail": ""}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "recipient": "王\x00"}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "phone": "12800001234"}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "detail": "x" * 201}}, False),
+    ({"items": [], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 1}] * 21, "address": _ADDRESS}, False),
+    ({"from_cart": True, "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": _ADDRESS, "stream": 0}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {k: v for k, v in _ADDRESS.items() if k != "phone"}},
+     False),
+])
+def test_plain_checkout_input_accepts_only_what_the_serializer_accepts_unchanged(body, plain):
+    from orders.serializers import CheckoutInput, checkout_input_plain
+
+    fast = checkout_input_plain(body)
+    serializer = CheckoutInput(data=body)
+    valid = serializer.is_valid()
+    assert (fast is not None) == plain
+    if fast is not None:
+        assert valid and fast == serializer.validated_data
