@@ -21,11 +21,29 @@ Every statement of the checkout that is not plain ORM lives here, so the rules s
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 from django.db import DatabaseError, connection
 
 NO_LIMIT = 2_000_000_000
+
+
+def _prepared_fetchone(sql: str, params: dict):
+    """Run one of the checkout's big statements as a prepared statement (psycopg's server-side
+    binding, ``prepare=True``): PostgreSQL then plans it once per connection instead of on every
+    checkout (planning the snapshot cost more than running it). Errors are Django's, as with any
+    cursor, and the statement is logged where Django logs queries (tests counting queries see it)."""
+    import psycopg
+
+    connection.ensure_connection()
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return row
 
 
 def offer_units_take(*, offer_id: int, quantity: int, now) -> int | None:
@@ -101,10 +119,9 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
     """One statement: what the checkout decides on, plus ids for an order of ``lines`` lines
     (as many merchant-order ids as lines: one merchant order never has fewer lines). Unused ids
     are simply skipped, as a rolled-back insert would skip them."""
-    with connection.cursor() as cursor:
-        cursor.execute(_SNAPSHOT, {"village": village_id, "products": product_ids, "offers": offer_ids,
-                                   "stream": stream_id or 0, "now": now, "n": lines})
-        village, products, offers, stream_exists, order_id, mo_ids, line_ids = cursor.fetchone()
+    village, products, offers, stream_exists, order_id, mo_ids, line_ids = _prepared_fetchone(
+        _SNAPSHOT, {"village": village_id, "products": product_ids, "offers": offer_ids, "stream": stream_id or 0,
+                    "now": now, "n": lines})
     products, offers = _json(products), _json(offers)
     for row in products:
         row["price"] = Decimal(row["price"])
@@ -220,10 +237,7 @@ def order_rows_write(*, order, merchant_orders, lines, counters: list[tuple[int,
     back (the other rows of the statement were written)."""
     params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
                      cart_item_ids=cart_item_ids, answer=answer)
-    with connection.cursor() as cursor:
-        cursor.execute(_WRITE, params)
-        reserved = cursor.fetchone()[0]
-    return reserved == len(counters)
+    return _prepared_fetchone(_WRITE, params)[0] == len(counters)
 
 
 def order_write_with_offer(*, order, merchant_orders, lines, counters: list[tuple[int, int]],
@@ -237,9 +251,7 @@ def order_write_with_offer(*, order, merchant_orders, lines, counters: list[tupl
                      cart_item_ids=cart_item_ids, answer=answer)
     params.update({"t_id": offer_id, "t_n": quantity, "now": now, "n_counters": len(counters)})
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(_WRITE_WITH_OFFER, params)
-            return cursor.fetchone()[0]
+        return _prepared_fetchone(_WRITE_WITH_OFFER, params)[0]
     except DatabaseError as error:
         diag = getattr(error.__cause__, "diag", None)
         if getattr(diag, "sqlstate", None) == "P0001" and getattr(diag, "message_detail", None) in (
