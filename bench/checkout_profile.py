@@ -2,7 +2,8 @@
 
 Seeds like ``bench/checkout.py`` (a live offer, buyers with tokens), then posts ``--n`` checkouts
 through Django's full request stack (middleware, DRF, the view) with the test client, first
-unprofiled to time them, then under cProfile, and prints the top functions by cumulative time.
+unprofiled to time them (and the bare insert view, for the ratio of CPU), then under cProfile
+(CPU time of this process, or ``--wall``), and prints the top functions by cumulative time.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cunbo_bench_checkout REDIS_URL=redis://127.0.0.1:6379/3 \
         .venv/bin/python bench/checkout_profile.py --n 200
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=200, help="checkouts per pass")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--wall", action="store_true", help="profile wall time (default: this process's CPU time)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     os.environ["DATABASE_POOL"] = "0"
@@ -64,7 +66,7 @@ def main() -> int:
     insert_cpu = timed("bare insert view", insert)
     checkout_cpu = timed("checkout", one)
     print(f"CPU per checkout / CPU per insert: {checkout_cpu / insert_cpu:.2f}")
-    profile = cProfile.Profile()
+    profile = cProfile.Profile() if args.wall else cProfile.Profile(time.process_time)
     profile.enable()
     for _ in range(args.n):
         one()
