@@ -178,7 +178,10 @@ SELECT (SELECT count(*) FROM counters), (SELECT count(*) FROM new_order), (SELEC
 """
 
 # The offer's UPDATE is the same as ``offer_units_take``'s; the final SELECT raises when the offer or a
-# counter refused, which aborts the statement and so undoes every row it wrote.
+# counter refused, which aborts the statement and so undoes every row it wrote. PostgreSQL runs the
+# CTEs as the final SELECT first reads them: its first WHEN writes the order's rows, the second the
+# buyer's counter, and only the third takes the offer's row, so the hot row is locked for the end of
+# the statement alone (the deferred foreign-key checks and the commit).
 _WRITE_WITH_OFFER = """
 WITH taken AS (
   UPDATE livestream_offer SET remaining = remaining - %(t_n)s,
@@ -189,8 +192,10 @@ WITH taken AS (
   RETURNING remaining
 ), """ + _ROWS + """
 SELECT CASE
-  WHEN NOT EXISTS (SELECT 1 FROM taken) THEN orders_checkout_refuse('sold_out')
+  WHEN (SELECT count(*) FROM new_order) + (SELECT count(*) FROM merchant_orders) + (SELECT count(*) FROM order_lines)
+       + (SELECT count(*) FROM bought) + (SELECT count(*) FROM answer) < 0 THEN NULL
   WHEN (SELECT count(*) FROM counters) <> %(n_counters)s THEN orders_checkout_refuse('over_buyer_limit')
+  WHEN NOT EXISTS (SELECT 1 FROM taken) THEN orders_checkout_refuse('sold_out')
   ELSE (SELECT remaining FROM taken) END
 """
 
