@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -61,10 +64,73 @@ def _send_logged(stream_id: int, text: str) -> None:
         logger.exception("live room event for stream %s not published", stream_id)
 
 
+class _SoonPublisher:
+    """Room events that may wait a moment, sent by one background thread of this process.
+
+    A hot flash offer sells many times a second: the checkout hands its ``offer.updated`` and
+    ``sale.made`` here (after commit) instead of waiting for Redis itself. Every ``interval`` the
+    thread sends what is pending in one pipeline, in the order it came; an event with a
+    ``coalesce`` key replaces the pending one of the same key (an offer's remaining units: at most
+    one per interval, the latest). An event sent at once (``publish``) first sends whatever is
+    pending, so it never overtakes them (``offer.ended`` after the last ``offer.updated``)."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._lock = threading.Lock()  # the pending frames
+        self._send_lock = threading.Lock()  # one sender at a time: frames leave in order
+        self._pending: dict[object, tuple[int, str]] = {}
+        self._wake = threading.Event()
+        self._pid = None
+
+    def add(self, stream_id: int, text: str, coalesce: tuple | None = None) -> None:
+        with self._lock:
+            self._pending[coalesce if coalesce is not None else object()] = (stream_id, text)
+            if self._pid != os.getpid():  # first use in this process (or after a fork)
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="room-soon-publisher", daemon=True).start()
+        self._wake.set()
+
+    def _take(self) -> list[tuple[int, str]]:
+        with self._lock:
+            frames, self._pending = list(self._pending.values()), {}
+        return frames
+
+    def send_now(self, frames: list[tuple[int, str]]) -> None:
+        with self._send_lock:
+            pending = self._take()
+            if pending:
+                _send_many_logged(pending + frames)
+            else:
+                for stream_id, text in frames:
+                    _send_logged(stream_id, text)
+
+    def flush(self) -> None:
+        with self._send_lock:
+            frames = self._take()
+            if frames:
+                _send_many_logged(frames)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            self.flush()
+            time.sleep(self.interval)  # what arrives meanwhile goes in the next batch
+
+
+_soon = _SoonPublisher(interval=0.2)
+
+
 def publish(stream_id: int, event_type: str, **payload) -> None:
     """Queue ``{"type": event_type, **payload}`` for the room, sent on commit."""
     text = frame(event_type, **payload)
-    transaction.on_commit(lambda: _send_logged(stream_id, text))
+    transaction.on_commit(lambda: _soon.send_now([(stream_id, text)]))
+
+
+def publish_soon(stream_id: int, event_type: str, *, coalesce: tuple | None = None, **payload) -> None:
+    """Queue an event for the room's background publisher (within about 0.2 s of the commit)."""
+    text = frame(event_type, **payload)
+    transaction.on_commit(lambda: _soon.add(stream_id, text, coalesce))
 
 
 def _send_many_logged(frames: list[tuple[int, str]]) -> None:
@@ -105,7 +171,9 @@ def offer_started(*, stream_id: int, offer: dict) -> None:
 
 
 def offer_updated(*, stream_id: int, offer_id: int, remaining: int) -> None:
-    publish(stream_id, "offer.updated", offer=offer_id, remaining=remaining)
+    """Coalesced: at most one per offer every 0.2 s per process, with the latest count."""
+    publish_soon(stream_id, "offer.updated", coalesce=("offer.updated", offer_id), offer=offer_id,
+                 remaining=remaining)
 
 
 def offer_ended(*, stream_id: int, offer_id: int, remaining: int, reason: str) -> None:
@@ -113,7 +181,8 @@ def offer_ended(*, stream_id: int, offer_id: int, remaining: int, reason: str) -
 
 
 def sale_made(*, stream_id: int, product_id: int, quantity: int, buyer_masked: str) -> None:
-    publish(stream_id, "sale.made", product=product_id, quantity=quantity, buyer=buyer_masked)
+    """Every sale, sent by the background publisher (batched with the others of the moment)."""
+    publish_soon(stream_id, "sale.made", product=product_id, quantity=quantity, buyer=buyer_masked)
 
 
 def chat_message(*, stream_id: int, message: dict) -> None:

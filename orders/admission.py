@@ -16,14 +16,48 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceUnavailable
 
+from django.db import connection
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.utils import get_md5_hash_password
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from .gate import ADMITTED, OVER_LIMIT, SOLD_OUT, GateLine, gate_release, gate_reserve, offer_gate_reset
 from .services.errors import OfferNotLive, OverBuyerLimit, SoldOut
 
-_jwt = JWTAuthentication()
+class _CheckoutJWTAuthentication(JWTAuthentication):
+    """simplejwt's own checks, with the user read by one plain SELECT of its columns instead of a
+    queryset: building the query cost about 1 ms of CPU, a tenth of a checkout."""
+
+    _select = None
+
+    def get_user(self, validated_token):
+        if jwt_settings.USER_ID_FIELD != self.user_model._meta.pk.name:
+            return super().get_user(validated_token)
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as e:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from e
+        meta = self.user_model._meta
+        if self._select is None:
+            columns = ", ".join(connection.ops.quote_name(f.column) for f in meta.concrete_fields)
+            type(self)._select = (f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} "
+                                  f"WHERE {connection.ops.quote_name(meta.pk.column)} = %s")
+        with connection.cursor() as cursor:
+            cursor.execute(self._select, [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        user = self.user_model.from_db(connection.alias, [f.attname for f in meta.concrete_fields], row)
+        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if jwt_settings.CHECK_REVOKE_TOKEN and (
+                validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
+            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        return user
+
+
+_jwt = _CheckoutJWTAuthentication()
 
 
 def token_user_id(request) -> int | None:

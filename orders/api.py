@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsConsumer, IsMerchant, IsStaffMember
 from core.errors import NotFound
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import answer as idempotency_answer
 from core.idempotency import idempotent
 
 from . import selectors, services
@@ -32,6 +33,8 @@ from .serializers import (
     OrderOutput,
     ReviewInput,
     ReviewOutput,
+    checkout_input_plain,
+    order_output_data,
 )
 from .throttles import CheckoutIPThrottle, CheckoutUserThrottle
 
@@ -121,23 +124,33 @@ class OrderListCreateApi(generics.ListAPIView):
                 if not authenticate_with_verified_token(request):
                     super().perform_authentication(request)
                 super().check_permissions(request)
-                data = CheckoutInput(data=request.data)
-                data.is_valid(raise_exception=True)
-                response = self._create(request, data=data.validated_data)
+                validated = checkout_input_plain(request.data)
+                if validated is None:
+                    data = CheckoutInput(data=request.data)
+                    data.is_valid(raise_exception=True)
+                    validated = data.validated_data
+                response = self._create(request, data=validated)
             outcome["failed"] = response.status_code >= 400 or response.has_header("Idempotent-Replayed")
         return response
 
-    @idempotent
+    @idempotent(atomic=False)  # the checkout writes its answer with the order (services.checkout_write)
     def _create(self, request, *, data):
         address = data["address"]
-        order = services.order_create(
+        plan = services.checkout_plan(
             buyer=request.user,
             lines=[services.LineInput(product_id=i["product"], quantity=i["quantity"], offer_id=i.get("offer"))
                    for i in data.get("items") or []],
             address=services.AddressInput(village_id=address["village"], detail=address["detail"],
                                           recipient=address["recipient"], phone=address["phone"]),
             stream_id=data.get("stream"), from_cart=data["from_cart"])
-        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
+        rendered = {}
+
+        def answer_for(order):  # the answer is stored with the order's rows (core.idempotency)
+            rendered["data"] = order_output_data(order)
+            return idempotency_answer(request, status=status.HTTP_201_CREATED, data=rendered["data"])
+
+        services.checkout_write(plan=plan, answer_for=answer_for)
+        return Response(rendered["data"], status=status.HTTP_201_CREATED)
 
 
 class OrderDetailApi(APIView):

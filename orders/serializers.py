@@ -128,6 +128,62 @@ class CheckoutInput(serializers.Serializer):
         return attrs
 
 
+def _plain_id(value, *, top=MAX_ID) -> bool:
+    return type(value) is int and 1 <= value <= top
+
+
+def _plain_text(value, max_length: int) -> bool:
+    """What CharField accepts unchanged: a non-blank string, nothing to trim, no NUL or surrogate."""
+    if type(value) is not str or not value or len(value) > max_length or value.strip() != value or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def checkout_input_plain(data) -> dict | None:
+    """``CheckoutInput``'s validated data for the usual body (JSON ints and plain strings, items
+    given), built without the serializer, whose construction cost more than the check itself; None
+    for anything else, which then goes through ``CheckoutInput`` (and gets its errors). Accepts
+    only what ``CheckoutInput`` accepts unchanged: ``tests/orders/test_checkout.py`` compares them."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(data, dict) or not data.keys() <= {"items", "address", "stream", "from_cart"}:
+        return None
+    items, address, stream = data.get("items"), data.get("address"), data.get("stream")
+    if data.get("from_cart", False) is not False or stream is not None and not _plain_id(stream):
+        return None
+    if type(items) is not list or not 1 <= len(items) <= settings.ORDERS_MAX_LINES:
+        return None
+    lines = []
+    for item in items:
+        if type(item) is not dict or not item.keys() <= {"product", "quantity", "offer"}:
+            return None
+        offer = item.get("offer")
+        if not (_plain_id(item.get("product")) and _plain_id(item.get("quantity"), top=settings.ORDERS_MAX_LINE_QUANTITY)
+                and (offer is None or _plain_id(offer))):
+            return None
+        line = {"product": item["product"], "quantity": item["quantity"]}
+        if "offer" in item:
+            line["offer"] = offer
+        lines.append(line)
+    if type(address) is not dict or address.keys() != {"village", "detail", "recipient", "phone"}:
+        return None
+    if not (_plain_id(address["village"]) and _plain_text(address["detail"], 200)
+            and _plain_text(address["recipient"], 50) and _plain_text(address["phone"], 11)):
+        return None
+    try:
+        phone_validator(address["phone"])
+    except ValidationError:
+        return None
+    validated = {"items": lines, "from_cart": False, "address": dict(address)}
+    if "stream" in data:
+        validated["stream"] = stream
+    return validated
+
+
 class OrderLineOutput(serializers.ModelSerializer):
     class Meta:
         model = OrderLine
@@ -188,6 +244,46 @@ class OrderOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+_MONEY = serializers.DecimalField(**MONEY)
+_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)  # OrderLine.unit_price
+_TIME = serializers.DateTimeField()
+
+
+def _time(value):
+    return _TIME.to_representation(value)
+
+
+def order_output_data(order) -> dict:
+    """``OrderOutput(order).data``, field for field, without building serializers: the checkout's
+    answer, rendered on every sale (building the nested serializers cost more than the rest of
+    the response). ``tests/orders/test_checkout.py`` keeps the two equal."""
+    money = _MONEY.to_representation
+    return {
+        "id": order.pk, "status": str(order.status), "items_total": money(order.items_total),
+        "delivery_total": money(order.delivery_total), "total": money(order.total),
+        "payment_deadline": _time(order.payment_deadline),
+        "address": {"village": order.village_id, "village_name": str(order.village.name),
+                    "detail": str(order.address_detail), "recipient": str(order.recipient),
+                    "phone": str(order.recipient_phone)},
+        "stream": order.stream_id,
+        "merchant_orders": [{
+            "id": mo.pk, "merchant": {"id": mo.merchant.pk, "shop_name": str(mo.merchant.shop_name)},
+            "status": str(mo.status), "items_total": money(mo.items_total), "delivery_fee": money(mo.delivery_fee),
+            "total": money(mo.total), "refunded_amount": money(mo.refunded_amount),
+            "lines": [{"id": ln.pk, "product": ln.product_id, "offer": ln.offer_id, "title": str(ln.title),
+                       "unit": str(ln.unit), "unit_price": _PRICE.to_representation(ln.unit_price),
+                       "quantity": int(ln.quantity), "line_total": money(ln.line_total), "claims": ln.claims}
+                      for ln in mo.lines.all()],
+            "shipment": _shipment_id(mo), "shipped_at": _time(mo.shipped_at), "delivered_at": _time(mo.delivered_at),
+            "completed_at": _time(mo.completed_at),
+        } for mo in order.merchant_orders.all()],
+        "payments": [{"id": p.pk, "provider": str(p.provider), "amount": money(p.amount), "status": str(p.status),
+                      "created_at": _time(p.created_at)} for p in order.payments.all()],
+        "created_at": _time(order.created_at), "paid_at": _time(order.paid_at),
+        "cancelled_at": _time(order.cancelled_at),
+    }
 
 
 # --- merchant orders -----------------------------------------------------------------------------

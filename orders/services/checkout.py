@@ -1,5 +1,15 @@
 """Checkout: one order, one merchant order per shop, stock reserved in the same transaction.
 
+A checkout is planned, then written. ``checkout_plan`` reads what it decides on (the village, the
+products with their shops, the offers), applies every rule and prices the order; ``checkout_write``
+writes it. ``order_create`` does both. The API renders its answer from the plan between the two, so
+an Idempotency-Key's answer is written by the same statement as the order (core.idempotency).
+
+On PostgreSQL the plan is one read (which also allocates the new rows' ids) and the write is
+BEGIN, one statement for the buyer's counters, the order, its merchant orders and lines, the bought
+cart items and the answer, then the contended rows, then COMMIT (orders/services/checkout_sql.py).
+Elsewhere (SQLite, ``make run``) the same plan is written through the ORM.
+
 Lock order, everywhere in the app: order → merchant orders (by pk) → per-buyer offer counters
 (by offer pk) → product stock (by pk) → offers (by pk). The contended rows (stock, offers) are
 taken last, each by one conditional UPDATE just before COMMIT, so the hot row is held for as
@@ -8,8 +18,9 @@ little time as possible (docs/benchmarks.md, "Orders: checkout").
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,10 +33,11 @@ from catalog.stock import product_stock_take
 from core.errors import ValidationFailed
 from core.masking import mask_name
 from livestream import events as room
-from livestream.models import Offer, Stream
+from merchants.models import Merchant
 from regions.models import Region
 
 from ..models import CartItem, MerchantOrder, Order, OrderLine
+from . import checkout_sql
 from .errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
 from .fees import delivery_fee
 
@@ -45,6 +57,22 @@ class AddressInput:
     detail: str
     recipient: str
     phone: str
+
+
+@dataclass
+class CheckoutPlan:
+    """An order ready to write: unsaved rows (with ids on PostgreSQL) and what to reserve."""
+
+    buyer: object
+    order: Order
+    merchant_orders: list[MerchantOrder]
+    lines: list[OrderLine]
+    counters: list[tuple[int, int, int | None]]  # (offer id, units, per-buyer limit), by offer id
+    stock_takes: list[tuple[int, int]]  # (product id, units), by product id
+    offer_takes: list[tuple[int, int]]  # (offer id, units), by offer id
+    offer_streams: dict[int, int]
+    cart_item_ids: list[int] = field(default_factory=list)
+    left_after: dict[int, int] = field(default_factory=dict)
 
 
 def buyer_display_name(user) -> str:
@@ -77,174 +105,245 @@ def cart_lines(*, buyer) -> tuple[list[LineInput], list[int]]:
     return [LineInput(product_id=p, offer_id=o, quantity=q) for _pk, p, o, q in items], [i[0] for i in items]
 
 
-def _reserve_buyer_units(*, offer_id: int, buyer_id: int, quantity: int, limit: int | None) -> bool:
-    """Add ``quantity`` to the buyer's counter for the offer unless that passes ``limit``.
+# --- reading what the checkout decides on ---------------------------------------------------------
 
-    One statement; a concurrent checkout of the same buyer waits on the counter row and then
-    re-evaluates the WHERE against the committed count, so the limit holds under any interleaving.
-    """
-    cap = limit if limit is not None else 2_000_000_000
-    if quantity > cap:
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO orders_offerpurchase (offer_id, buyer_id, quantity) VALUES (%s, %s, %s) "
-            "ON CONFLICT (offer_id, buyer_id) DO UPDATE "
-            "SET quantity = orders_offerpurchase.quantity + EXCLUDED.quantity "
-            "WHERE orders_offerpurchase.quantity + EXCLUDED.quantity <= %s RETURNING quantity",
-            [offer_id, buyer_id, quantity, cap],
-        )
-        return cursor.fetchone() is not None
+def _read_sql(lines, address, stream_id, now) -> dict:
+    return checkout_sql.snapshot_read(
+        village_id=address.village_id, product_ids=sorted({ln.product_id for ln in lines}),
+        offer_ids=sorted({ln.offer_id for ln in lines if ln.offer_id}), stream_id=stream_id, lines=len(lines), now=now)
 
 
-def _take_offer_units(*, offer_id: int, quantity: int, now) -> int | None:
-    """Take units from a live offer, ending it as sold out when they reach 0, in one statement.
+def _read_orm(lines, address, stream_id, now) -> dict:
+    """The same snapshot through the ORM (any database); no ids are allocated."""
+    from livestream.models import Offer, Stream
 
-    Returns the units left, or None (and nothing changed) if the offer is not live or has fewer.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE livestream_offer SET remaining = remaining - %(n)s, "
-            "status = CASE WHEN remaining = %(n)s THEN 'ended' ELSE status END, "
-            "end_reason = CASE WHEN remaining = %(n)s THEN 'sold_out' ELSE end_reason END, "
-            "ended_at = CASE WHEN remaining = %(n)s THEN %(now)s ELSE ended_at END "
-            "WHERE id = %(id)s AND status = 'live' AND ends_at > %(now)s AND remaining >= %(n)s "
-            "RETURNING remaining",
-            {"n": quantity, "id": offer_id, "now": now},
-        )
-        row = cursor.fetchone()
-    return None if row is None else row[0]
-
-
-def _load(lines: list[LineInput], address: AddressInput, stream_id: int | None):
     village = (Region.objects.filter(pk=address.village_id, level=Region.Level.VILLAGE)
-               .values("pk", "name", "county_id", "county__province").first())
+               .values("id", "name", "county_id", "county__province").first())
+    if village is not None:
+        village["province"] = village.pop("county__province") or ""
+    products = [{"id": p.pk, "title": p.title, "unit": p.unit, "price": p.price, "claims": p.claims,
+                 "status": p.status, "merchant_id": p.merchant_id, "merchant_status": p.merchant.status,
+                 "shop_name": p.merchant.shop_name, "merchant_county_id": p.merchant.county_id,
+                 "merchant_province": p.merchant.county.province or ""}
+                for p in Product.objects.select_related("merchant__county")
+                .filter(pk__in={line.product_id for line in lines})]
+    offer_ids = {line.offer_id for line in lines if line.offer_id}
+    offers = [{"id": o.pk, "product_id": o.product_id, "stream_id": o.stream_id, "price": o.price,
+               "per_buyer_limit": o.per_buyer_limit, "live": o.status == Offer.Status.LIVE and o.ends_at > now}
+              for o in Offer.objects.filter(pk__in=offer_ids)] if offer_ids else []
+    stream_exists = bool(stream_id) and Stream.objects.filter(pk=stream_id).exists()
+    return {"village": village, "products": products, "offers": offers, "stream_exists": stream_exists,
+            "order_id": None, "merchant_order_ids": [None] * len(lines), "line_ids": [None] * len(lines)}
+
+
+def _check(lines, snapshot, stream_id):
+    """Every rule on what was read; returns (village, products by id, offers by id, stream id)."""
+    village = snapshot["village"]
     if village is None:
         raise ValidationFailed(fields={"address": {"village": [_("No such village.")]}})
-    products = {p.pk: p for p in Product.objects.select_related("merchant__county")
-                .filter(pk__in={line.product_id for line in lines})}
-    offer_ids = {line.offer_id for line in lines if line.offer_id}
-    offers = {o.pk: o for o in Offer.objects.filter(pk__in=offer_ids)} if offer_ids else {}
-    now = timezone.now()
+    products = {p["id"]: p for p in snapshot["products"]}
+    offers = {o["id"]: o for o in snapshot["offers"]}
     for line in lines:
         product = products.get(line.product_id)
-        if (product is None or product.status != Product.Status.LISTED
-                or product.merchant.status != product.merchant.Status.APPROVED):
+        if (product is None or product["status"] != Product.Status.LISTED
+                or product["merchant_status"] != Merchant.Status.APPROVED):
             raise ValidationFailed(_("Product %(id)s is not for sale.") % {"id": line.product_id},
                                    code="product_not_listed", fields={"items": [_("This product is not for sale.")]})
         if line.offer_id:
             offer = offers.get(line.offer_id)
-            if offer is None or offer.product_id != line.product_id:
+            if offer is None or offer["product_id"] != line.product_id:
                 raise ValidationFailed(fields={"items": [_("This offer is not for that product.")]})
-            if stream_id and offer.stream_id != stream_id:
+            if stream_id and offer["stream_id"] != stream_id:
                 raise ValidationFailed(fields={"stream": [_("This offer belongs to another live stream.")]})
-            if offer.status != Offer.Status.LIVE or offer.ends_at <= now:
+            if not offer["live"]:
                 raise OfferNotLive()
-    if stream_id and not Stream.objects.filter(pk=stream_id).exists():
+    if stream_id and not snapshot["stream_exists"]:
         raise ValidationFailed(fields={"stream": [_("No such live stream.")]})
     if not stream_id and offers:
-        streams = {o.stream_id for o in offers.values()}
+        streams = {o["stream_id"] for o in offers.values()}
         stream_id = streams.pop() if len(streams) == 1 else None
-    return village, products, offers, stream_id, now
+    return village, products, offers, stream_id
 
 
-def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
-                 from_cart: bool = False) -> Order:
-    """Create and reserve an order. Runs inside the caller's transaction when there is one
-    (the Idempotency-Key's), so the answer and the writes commit together."""
+# --- planning ----------------------------------------------------------------------------------------
+
+def checkout_plan(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
+                  from_cart: bool = False) -> CheckoutPlan:
+    """Read, check and price an order; writes nothing. Raises the checkout's refusals."""
     cart_item_ids: list[int] = []
     if from_cart:
         lines, cart_item_ids = cart_lines(buyer=buyer)
     lines = merge_lines(lines)
-    village, products, offers, stream_id, now = _load(lines, address, stream_id)
+    now = timezone.now()
+    read = _read_sql if connection.vendor == "postgresql" else _read_orm
+    snapshot = read(lines, address, stream_id, now)
+    village, products, offers, stream_id = _check(lines, snapshot, stream_id)
 
     by_merchant: dict[int, list[LineInput]] = defaultdict(list)
     for line in lines:
-        by_merchant[products[line.product_id].merchant_id].append(line)
+        by_merchant[products[line.product_id]["merchant_id"]].append(line)
+    order = Order(pk=snapshot["order_id"], buyer=buyer, village_id=village["id"], address_detail=address.detail,
+                  recipient=address.recipient, recipient_phone=address.phone, stream_id=stream_id,
+                  payment_deadline=now + settings.ORDERS_PAYMENT_WINDOW, created_at=now)
+    order.village = Region(pk=village["id"], name=village["name"], county_id=village["county_id"])
+    mo_ids, line_ids = iter(snapshot["merchant_order_ids"]), iter(snapshot["line_ids"])
+    merchant_orders, all_rows = [], []
+    for merchant_id in sorted(by_merchant):
+        first = products[by_merchant[merchant_id][0].product_id]
+        mo = MerchantOrder(pk=next(mo_ids), order=order,
+                           merchant=Merchant(pk=merchant_id, shop_name=first["shop_name"],
+                                             county_id=first["merchant_county_id"]))
+        rows = []
+        for line in by_merchant[merchant_id]:
+            product = products[line.product_id]
+            price = offers[line.offer_id]["price"] if line.offer_id else product["price"]
+            rows.append(OrderLine(pk=next(line_ids), merchant_order=mo, product_id=product["id"],
+                                  offer_id=line.offer_id, title=product["title"], unit=product["unit"],
+                                  unit_price=price, quantity=line.quantity,
+                                  line_total=(price * line.quantity).quantize(TWO), claims=list(product["claims"])))
+        mo.items_total = sum((r.line_total for r in rows), Decimal("0.00"))
+        mo.delivery_fee = delivery_fee(merchant_county_id=first["merchant_county_id"],
+                                       merchant_province=first["merchant_province"],
+                                       to_county_id=village["county_id"], to_province=village["province"],
+                                       items_total=mo.items_total)
+        mo.total = mo.items_total + mo.delivery_fee
+        mo._prefetched_objects_cache = {"lines": rows}
+        if hasattr(MerchantOrder, "shipment"):  # a new merchant order has no shipment: render it without a query
+            MerchantOrder.shipment.related.set_cached_value(mo, None)
+        merchant_orders.append(mo)
+        all_rows.extend(rows)
+    order.items_total = sum((mo.items_total for mo in merchant_orders), Decimal("0.00"))
+    order.delivery_total = sum((mo.delivery_fee for mo in merchant_orders), Decimal("0.00"))
+    order.total = order.items_total + order.delivery_total
+    order._prefetched_objects_cache = {"merchant_orders": merchant_orders, "payments": []}
+    offer_lines = sorted((ln for ln in lines if ln.offer_id), key=lambda ln: ln.offer_id)
+    return CheckoutPlan(
+        buyer=buyer, order=order, merchant_orders=merchant_orders, lines=all_rows,
+        counters=[(ln.offer_id, ln.quantity, offers[ln.offer_id]["per_buyer_limit"]) for ln in offer_lines],
+        stock_takes=sorted((ln.product_id, ln.quantity) for ln in lines if not ln.offer_id),
+        offer_takes=[(ln.offer_id, ln.quantity) for ln in offer_lines],
+        offer_streams={ln.offer_id: offers[ln.offer_id]["stream_id"] for ln in offer_lines},
+        cart_item_ids=cart_item_ids)
 
+
+# --- writing -----------------------------------------------------------------------------------------
+
+def _over_limit(limit):
+    return OverBuyerLimit(_("You may buy at most %(n)d of this offer.") % {"n": limit},
+                          fields={"items": [_("Over the per-buyer limit.")]})
+
+
+def _check_first_purchases(plan: CheckoutPlan) -> None:
+    for _offer_id, quantity, limit in plan.counters:
+        if limit is not None and quantity > limit:  # a first purchase the counter's upsert would not refuse
+            raise _over_limit(limit)
+
+
+def _write_sql(plan: CheckoutPlan, answer) -> None:
+    _check_first_purchases(plan)
+    written = checkout_sql.order_rows_write(
+        order=plan.order, merchant_orders=plan.merchant_orders, lines=plan.lines,
+        counters=[(offer_id, quantity) for offer_id, quantity, _limit in plan.counters],
+        cart_item_ids=plan.cart_item_ids, answer=answer)
+    if not written:
+        raise _over_limit(min(limit for _o, _q, limit in plan.counters if limit is not None))
+    for obj in [plan.order, *plan.merchant_orders, *plan.lines]:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _write_orm(plan: CheckoutPlan, answer_for) -> None:
+    for offer_id, quantity, limit in plan.counters:
+        if not checkout_sql.buyer_units_reserve(offer_id=offer_id, buyer_id=plan.buyer.pk, quantity=quantity,
+                                                limit=limit):
+            raise _over_limit(limit)
+    plan.order.save(force_insert=True)
+    MerchantOrder.objects.bulk_create(plan.merchant_orders)
+    OrderLine.objects.bulk_create(plan.lines)
+    if plan.cart_item_ids:
+        CartItem.objects.filter(pk__in=plan.cart_item_ids).delete()
+    answer = answer_for(plan.order) if answer_for else None
+    if answer is not None:
+        answer.store()
+
+
+def _write_with_offer_sql(plan: CheckoutPlan, answer) -> None:
+    """The hot path of a live sale: an order whose only contended row is one flash offer, written
+    with the offer's units in one statement (checkout_sql.order_write_with_offer)."""
+    _check_first_purchases(plan)
+    (offer_id, quantity), = plan.offer_takes
+    write = functools.partial(
+        checkout_sql.order_write_with_offer, order=plan.order, merchant_orders=plan.merchant_orders,
+        lines=plan.lines, counters=[(o, n) for o, n, _limit in plan.counters], cart_item_ids=plan.cart_item_ids,
+        answer=answer, offer_id=offer_id, quantity=quantity, now=plan.order.created_at)
+    try:
+        if connection.in_atomic_block:  # the caller's transaction must survive a refusal
+            with transaction.atomic():
+                left = write()
+        else:  # autocommit: the statement is the whole transaction
+            left = write()
+    except checkout_sql.Refused as refused:
+        if refused.code == "over_buyer_limit":
+            raise _over_limit(min(limit for _o, _q, limit in plan.counters if limit is not None)) from None
+        raise SoldOut(fields={"items": [_("Sold out.")]}) from None
+    plan.left_after[offer_id] = left
+    for obj in [plan.order, *plan.merchant_orders, *plan.lines]:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def checkout_write(*, plan: CheckoutPlan, answer_for=None) -> Order:
+    """Write a planned order and reserve its units; the room hears of the sale after COMMIT.
+
+    ``answer_for(order)`` (optional) is called once the order has its ids, before the contended
+    rows are taken, and returns what to store in the same transaction (a ``core.idempotency.Answer``
+    or None). On PostgreSQL the ids come with the plan, so the answer is written by the same
+    statement as the order. Runs inside the caller's transaction when there is one."""
+    if connection.vendor == "postgresql" and plan.order.pk is not None and len(plan.offer_takes) == 1 \
+            and not plan.stock_takes:
+        _write_with_offer_sql(plan, answer_for(plan.order) if answer_for else None)
+        _publish_sale(plan)  # on commit: at once in autocommit
+        return plan.order
     with transaction.atomic():
-        # Per-buyer counters first (rows of this buyer only), in offer order.
-        for line in sorted((ln for ln in lines if ln.offer_id), key=lambda ln: ln.offer_id):
-            offer = offers[line.offer_id]
-            if not _reserve_buyer_units(offer_id=offer.pk, buyer_id=buyer.pk, quantity=line.quantity,
-                                        limit=offer.per_buyer_limit):
-                raise OverBuyerLimit(
-                    _("You may buy at most %(n)d of this offer.") % {"n": offer.per_buyer_limit},
-                    fields={"items": [_("Over the per-buyer limit.")]})
-
-        order = Order(buyer=buyer, village_id=village["pk"], address_detail=address.detail,
-                      recipient=address.recipient, recipient_phone=address.phone, stream_id=stream_id,
-                      payment_deadline=now + settings.ORDERS_PAYMENT_WINDOW)
-        merchant_orders, line_rows = [], []
-        for merchant_id in sorted(by_merchant):
-            merchant = products[by_merchant[merchant_id][0].product_id].merchant
-            rows = []
-            for line in by_merchant[merchant_id]:
-                product = products[line.product_id]
-                price = offers[line.offer_id].price if line.offer_id else product.price
-                rows.append(OrderLine(product=product, offer_id=line.offer_id, title=product.title, unit=product.unit,
-                                      unit_price=price, quantity=line.quantity,
-                                      line_total=(price * line.quantity).quantize(TWO), claims=list(product.claims)))
-            items_total = sum((r.line_total for r in rows), Decimal("0.00"))
-            fee = delivery_fee(merchant_county_id=merchant.county_id, merchant_province=merchant.county.province,
-                               to_county_id=village["county_id"], to_province=village["county__province"],
-                               items_total=items_total)
-            merchant_orders.append(MerchantOrder(merchant=merchant, items_total=items_total, delivery_fee=fee,
-                                                 total=items_total + fee))
-            line_rows.append(rows)
-        order.items_total = sum((mo.items_total for mo in merchant_orders), Decimal("0.00"))
-        order.delivery_total = sum((mo.delivery_fee for mo in merchant_orders), Decimal("0.00"))
-        order.total = order.items_total + order.delivery_total
-        order.save()
-        for mo in merchant_orders:
-            mo.order = order
-        MerchantOrder.objects.bulk_create(merchant_orders)
-        for mo, rows in zip(merchant_orders, line_rows):
-            for row in rows:
-                row.merchant_order = mo
-        OrderLine.objects.bulk_create([row for rows in line_rows for row in rows])
-        if cart_item_ids:
-            CartItem.objects.filter(pk__in=cart_item_ids).delete()
-
+        if connection.vendor == "postgresql" and plan.order.pk is not None:
+            _write_sql(plan, answer_for(plan.order) if answer_for else None)
+        else:
+            _write_orm(plan, answer_for)
         # The contended rows last, each one conditional UPDATE, in a fixed order.
-        for line in sorted((ln for ln in lines if not ln.offer_id), key=lambda ln: ln.product_id):
-            if not product_stock_take(product_id=line.product_id, quantity=line.quantity):
-                raise OutOfStock(_("Only few units of “%(title)s” are left.") % {"title": products[line.product_id].title},
+        for product_id, quantity in plan.stock_takes:
+            if not product_stock_take(product_id=product_id, quantity=quantity):
+                title = next(ln.title for ln in plan.lines if ln.product_id == product_id and not ln.offer_id)
+                raise OutOfStock(_("Only few units of “%(title)s” are left.") % {"title": title},
                                  fields={"items": [_("Not enough stock.")]})
-        left_after: dict[int, int] = {}
-        for line in sorted((ln for ln in lines if ln.offer_id), key=lambda ln: ln.offer_id):
-            left = _take_offer_units(offer_id=line.offer_id, quantity=line.quantity, now=now)
+        now = plan.order.created_at
+        for offer_id, quantity in plan.offer_takes:
+            left = checkout_sql.offer_units_take(offer_id=offer_id, quantity=quantity, now=now)
             if left is None:
                 raise SoldOut(fields={"items": [_("Sold out.")]})
-            left_after[line.offer_id] = left
-
-    _publish_sale(order=order, buyer=buyer, lines=lines, offers=offers, left_after=left_after)
-    _prime_for_output(order, merchant_orders, line_rows, village)
-    return order
+            plan.left_after[offer_id] = left
+        _publish_sale(plan)
+    return plan.order
 
 
-def _prime_for_output(order, merchant_orders, line_rows, village) -> None:
-    """Fill the relation caches with what was just written, so rendering the new order reads
-    nothing more while the offer's row lock is still held (until COMMIT)."""
-    order.village = Region(pk=village["pk"], name=village["name"], county_id=village["county_id"])
-    order._prefetched_objects_cache = {"merchant_orders": merchant_orders, "payments": []}
-    for mo, rows in zip(merchant_orders, line_rows):
-        mo._prefetched_objects_cache = {"lines": rows}
+def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
+                 from_cart: bool = False) -> Order:
+    """Create and reserve an order. Runs inside the caller's transaction when there is one."""
+    plan = checkout_plan(buyer=buyer, lines=lines, address=address, stream_id=stream_id, from_cart=from_cart)
+    return checkout_write(plan=plan)
 
 
-def _publish_sale(*, order, buyer, lines, offers, left_after) -> None:
+def _publish_sale(plan: CheckoutPlan) -> None:
     """Room events, sent only if the checkout commits (livestream.events uses on_commit)."""
+    from livestream.models import Offer
+
     from ..gate import offer_gate_close
 
-    for offer_id, left in left_after.items():
-        offer = offers[offer_id]
-        room.offer_updated(stream_id=offer.stream_id, offer_id=offer_id, remaining=left)
+    for offer_id, left in plan.left_after.items():
+        stream_id = plan.offer_streams[offer_id]
+        room.offer_updated(stream_id=stream_id, offer_id=offer_id, remaining=left)
         if left == 0:
-            room.offer_ended(stream_id=offer.stream_id, offer_id=offer_id, remaining=0,
-                             reason=Offer.EndReason.SOLD_OUT)
+            room.offer_ended(stream_id=stream_id, offer_id=offer_id, remaining=0, reason=Offer.EndReason.SOLD_OUT)
             transaction.on_commit(lambda offer_id=offer_id: offer_gate_close(offer_id=offer_id))
-    if order.stream_id:
-        masked = mask_name(buyer_display_name(buyer))
-        for line in lines:
-            room.sale_made(stream_id=order.stream_id, product_id=line.product_id, quantity=line.quantity,
+    if plan.order.stream_id:
+        masked = mask_name(buyer_display_name(plan.buyer))
+        for line in plan.lines:
+            room.sale_made(stream_id=plan.order.stream_id, product_id=line.product_id, quantity=line.quantity,
                            buyer_masked=masked)

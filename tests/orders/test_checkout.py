@@ -168,3 +168,62 @@ def test_checkout_from_cart_empties_the_bought_items(client_for, consumer, produ
     assert response.status_code == 201
     assert response.json()["merchant_orders"][0]["lines"][0]["quantity"] == 3
     assert client.get("/api/cart/").json()["items"] == []
+
+
+@pytest.mark.django_db
+def test_the_checkout_answer_is_the_order_as_read_back(client_for, consumer, product, address):
+    """The answer is rendered before the rows are written (and stored with them): it must be what
+    reading the order gives, and what a retry with the same key replays."""
+    from orders import selectors
+    from orders.serializers import OrderOutput, order_output_data
+
+    far = factories.ProductFactory(merchant=factories.MerchantFactory(), price=Decimal("30.00"), stock=5,
+                                   claims=["organic"])
+    offer = factories.OfferFactory(quantity=5, price=Decimal("9.90"))
+    body = checkout_body(address, {"product": product.pk, "quantity": 2}, {"product": far.pk, "quantity": 1},
+                         {"product": offer.product_id, "quantity": 3, "offer": offer.pk})
+    client = client_for(consumer)
+    created = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="read-back")
+    assert created.status_code == 201, created.json()
+    assert len(created.json()["merchant_orders"]) == 3 and created.json()["stream"] == offer.stream_id
+    detail = client.get(f"{URL}{created.json()['id']}/")
+    assert created.json() == detail.json()
+    replay = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="read-back")
+    assert replay["Idempotent-Replayed"] == "true" and replay.json() == detail.json()
+    order = selectors.order_get(user=consumer, order_id=created.json()["id"])
+    assert order_output_data(order) == OrderOutput(order).data
+
+
+_ADDRESS = {"village": 7, "detail": "3排5号", "recipient": "王小明", "phone": "13800001234"}
+
+
+@pytest.mark.parametrize("body, plain", [
+    ({"items": [{"product": 1, "quantity": 2}], "address": _ADDRESS}, True),
+    ({"items": [{"product": 1, "quantity": 1, "offer": 9}, {"product": 2, "quantity": 99, "offer": None}],
+      "address": _ADDRESS, "stream": 4, "from_cart": False}, True),
+    ({"items": [{"product": 1, "quantity": 1}], "address": _ADDRESS, "stream": None}, True),
+    ({"items": [{"product": "1", "quantity": 1}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": True}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 100}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 0, "quantity": 1}], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "detail": " 3排 "}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "detail": ""}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "recipient": "王\x00"}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "phone": "12800001234"}}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {**_ADDRESS, "detail": "x" * 201}}, False),
+    ({"items": [], "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 1}] * 21, "address": _ADDRESS}, False),
+    ({"from_cart": True, "address": _ADDRESS}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": _ADDRESS, "stream": 0}, False),
+    ({"items": [{"product": 1, "quantity": 1}], "address": {k: v for k, v in _ADDRESS.items() if k != "phone"}},
+     False),
+])
+def test_plain_checkout_input_accepts_only_what_the_serializer_accepts_unchanged(body, plain):
+    from orders.serializers import CheckoutInput, checkout_input_plain
+
+    fast = checkout_input_plain(body)
+    serializer = CheckoutInput(data=body)
+    valid = serializer.is_valid()
+    assert (fast is not None) == plain
+    if fast is not None:
+        assert valid and fast == serializer.validated_data

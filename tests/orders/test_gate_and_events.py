@@ -119,18 +119,18 @@ def test_the_room_hears_the_sale_and_the_sell_out_after_commit(client_for, addre
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_checkout_tells_the_room_nothing(client_for, address, monkeypatch):
+def test_a_failed_checkout_tells_the_room_nothing(client_for, address, monkeypatch):
+    """The answer is rendered before the write (it is stored with the order): if that fails, nothing
+    is written, the room hears nothing, the gate gets its units back and the key is free again."""
     from orders import api
 
     offer = factories.OfferFactory(quantity=5)
     channel = _subscribe(offer.stream_id)
 
-    class Broken(api.OrderOutput):
-        @property
-        def data(self):
-            raise RuntimeError("rendering failed after the writes")
+    def broken(order):
+        raise RuntimeError("rendering the answer failed")
 
-    monkeypatch.setattr(api, "OrderOutput", Broken)
+    monkeypatch.setattr(api, "order_output_data", broken)
     client = client_for(factories.ConsumerFactory())
     client.raise_request_exception = False
     response = client.post(URL, _body(address, offer), format="json", HTTP_IDEMPOTENCY_KEY="boom")
@@ -139,3 +139,40 @@ def test_a_rolled_back_checkout_tells_the_room_nothing(client_for, address, monk
     offer.refresh_from_db()
     assert offer.remaining == 5 and not Order.objects.exists()
     assert gate.gate_left(offer_id=offer.pk) == 5
+    monkeypatch.undo()
+    retry = client.post(URL, _body(address, offer), format="json", HTTP_IDEMPOTENCY_KEY="boom")
+    assert retry.status_code == 201 and Order.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_one_statement_checkout_writes_nothing(client_for, address, settings):
+    """The hot path writes the order, the buyer's counter and the offer's units in one statement:
+    when the database refuses any of them, none of the others remain."""
+    from orders.models import MerchantOrder, OfferPurchase, OrderLine
+
+    offer = factories.OfferFactory(quantity=10, per_buyer_limit=3)
+    buyer = factories.ConsumerFactory()
+    client = client_for(buyer)
+    assert client.post(URL, _body(address, offer, 2), format="json").status_code == 201
+
+    def rows():
+        offer.refresh_from_db()
+        return (Order.objects.count(), MerchantOrder.objects.count(), OrderLine.objects.count(),
+                OfferPurchase.objects.get(offer=offer, buyer=buyer).quantity, offer.remaining)
+
+    # The offer refuses (the gate still believes in 8 units): the counter's +1 is undone too.
+    type(offer).objects.filter(pk=offer.pk).update(remaining=0)
+    refused = client.post(URL, _body(address, offer, 1), format="json", HTTP_IDEMPOTENCY_KEY="late")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "sold_out"
+    assert rows() == (1, 1, 1, 2, 0)
+    again = client.post(URL, _body(address, offer, 1), format="json", HTTP_IDEMPOTENCY_KEY="late")
+    assert again.status_code == 409 and again.json() == refused.json()  # the refusal is the key's answer
+
+    # The counter refuses (no gate to refuse first): the offer's units taken in the statement come back.
+    settings.ORDERS_GATE_REDIS_URL = ""
+    type(offer).objects.filter(pk=offer.pk).update(remaining=5)
+    over = client.post(URL, _body(address, offer, 2), format="json")
+    assert over.status_code == 409 and over.json()["error"]["code"] == "over_buyer_limit"
+    assert rows() == (1, 1, 1, 2, 5)
+    assert client.post(URL, _body(address, offer, 1), format="json").status_code == 201
+    assert rows() == (2, 2, 2, 3, 4)

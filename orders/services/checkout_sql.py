@@ -1,0 +1,265 @@
+"""The checkout's SQL: what it reads before deciding and what it writes, in as few round trips as
+the rules allow (docs/benchmarks.md, "Orders: checkout").
+
+Every statement of the checkout that is not plain ORM lives here, so the rules stay in
+``checkout.py`` and the shapes of the tables stay in one place:
+
+- ``offer_units_take`` / ``buyer_units_reserve``: the two conditional writes that keep the offer
+  from overselling and the buyer within the limit (portable SQL, used by both write paths);
+- ``snapshot_read`` (PostgreSQL): the village, the products with their shops, the offers and the
+  stream in one statement, which also allocates the new rows' ids so the answer can be rendered
+  (and stored with the write) before anything is written;
+- ``order_rows_write`` (PostgreSQL): the buyer's offer counters, the order, its merchant orders and
+  lines, the bought cart items and the Idempotency-Key's answer in one statement, inside the
+  caller's transaction (the contended rows follow, one UPDATE each, then COMMIT);
+- ``order_write_with_offer`` (PostgreSQL): the same plus the offer's units, for an order whose only
+  contended row is one flash offer (the hot path of a live sale): one autocommit statement, so the
+  offer's row is locked only while that statement runs. A refusal raises inside the statement
+  (``orders_checkout_refuse``, migration 0003), which undoes everything it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+from django.db import DatabaseError, connection
+
+NO_LIMIT = 2_000_000_000
+
+
+def _prepared_fetchone(sql: str, params: dict):
+    """Run one of the checkout's big statements as a prepared statement (psycopg's server-side
+    binding, ``prepare=True``): PostgreSQL then plans it once per connection instead of on every
+    checkout (planning the snapshot cost more than running it). Errors are Django's, as with any
+    cursor, and the statement is logged where Django logs queries (tests counting queries see it)."""
+    import psycopg
+
+    connection.ensure_connection()
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return row
+
+
+def offer_units_take(*, offer_id: int, quantity: int, now) -> int | None:
+    """Take units from a live offer, ending it as sold out when they reach 0, in one statement.
+
+    Returns the units left, or None (and nothing changed) if the offer is not live or has fewer.
+    This is the contended row: callers run it last, just before COMMIT.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE livestream_offer SET remaining = remaining - %(n)s, "
+            "status = CASE WHEN remaining = %(n)s THEN 'ended' ELSE status END, "
+            "end_reason = CASE WHEN remaining = %(n)s THEN 'sold_out' ELSE end_reason END, "
+            "ended_at = CASE WHEN remaining = %(n)s THEN %(now)s ELSE ended_at END "
+            "WHERE id = %(id)s AND status = 'live' AND ends_at > %(now)s AND remaining >= %(n)s "
+            "RETURNING remaining",
+            {"n": quantity, "id": offer_id, "now": now},
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def buyer_units_reserve(*, offer_id: int, buyer_id: int, quantity: int, limit: int | None) -> bool:
+    """Add ``quantity`` to the buyer's counter for the offer unless that passes ``limit``.
+
+    One statement; a concurrent checkout of the same buyer waits on the counter row and then
+    re-evaluates the WHERE against the committed count, so the limit holds under any interleaving.
+    """
+    cap = limit if limit is not None else NO_LIMIT
+    if quantity > cap:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO orders_offerpurchase (offer_id, buyer_id, quantity) VALUES (%s, %s, %s) "
+            "ON CONFLICT (offer_id, buyer_id) DO UPDATE "
+            "SET quantity = orders_offerpurchase.quantity + EXCLUDED.quantity "
+            "WHERE orders_offerpurchase.quantity + EXCLUDED.quantity <= %s RETURNING quantity",
+            [offer_id, buyer_id, quantity, cap],
+        )
+        return cursor.fetchone() is not None
+
+
+_SNAPSHOT = """
+SELECT
+  (SELECT row_to_json(v) FROM (
+     SELECT r.id, r.name, r.county_id, coalesce(c.province, '') AS province
+     FROM regions_region r LEFT JOIN regions_region c ON c.id = r.county_id
+     WHERE r.id = %(village)s AND r.level = 'village') v),
+  (SELECT coalesce(json_agg(p), '[]') FROM (
+     SELECT p.id, p.title, p.unit, p.price::text AS price, p.claims, p.status, p.merchant_id,
+            m.status AS merchant_status, m.shop_name, m.county_id AS merchant_county_id,
+            coalesce(mc.province, '') AS merchant_province
+     FROM catalog_product p JOIN merchants_merchant m ON m.id = p.merchant_id
+          LEFT JOIN regions_region mc ON mc.id = m.county_id
+     WHERE p.id = ANY(%(products)s::bigint[])) p),
+  (SELECT coalesce(json_agg(o), '[]') FROM (
+     SELECT id, product_id, stream_id, price::text AS price, per_buyer_limit,
+            (status = 'live' AND ends_at > %(now)s) AS live
+     FROM livestream_offer WHERE id = ANY(%(offers)s::bigint[])) o),
+  EXISTS (SELECT 1 FROM livestream_stream WHERE id = %(stream)s),
+  nextval(pg_get_serial_sequence('orders_order', 'id')),
+  ARRAY(SELECT nextval(pg_get_serial_sequence('orders_merchantorder', 'id')) FROM generate_series(1, %(n)s)),
+  ARRAY(SELECT nextval(pg_get_serial_sequence('orders_orderline', 'id')) FROM generate_series(1, %(n)s))
+"""
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[int], stream_id: int | None,
+                  lines: int, now) -> dict:
+    """One statement: what the checkout decides on, plus ids for an order of ``lines`` lines
+    (as many merchant-order ids as lines: one merchant order never has fewer lines). Unused ids
+    are simply skipped, as a rolled-back insert would skip them."""
+    village, products, offers, stream_exists, order_id, mo_ids, line_ids = _prepared_fetchone(
+        _SNAPSHOT, {"village": village_id, "products": product_ids, "offers": offer_ids, "stream": stream_id or 0,
+                    "now": now, "n": lines})
+    products, offers = _json(products), _json(offers)
+    for row in products:
+        row["price"] = Decimal(row["price"])
+    for row in offers:
+        row["price"] = Decimal(row["price"])
+    return {"village": _json(village), "products": products, "offers": offers, "stream_exists": stream_exists,
+            "order_id": order_id, "merchant_order_ids": mo_ids, "line_ids": line_ids}
+
+
+_ROWS = """
+counters AS (
+  INSERT INTO orders_offerpurchase AS op (offer_id, buyer_id, quantity)
+  SELECT t.offer_id, %(buyer)s, t.quantity
+  FROM unnest(%(c_offer)s::bigint[], %(c_qty)s::integer[]) WITH ORDINALITY AS t(offer_id, quantity, n)
+  ORDER BY t.n
+  ON CONFLICT (offer_id, buyer_id) DO UPDATE SET quantity = op.quantity + EXCLUDED.quantity
+  WHERE op.quantity + EXCLUDED.quantity <= coalesce(
+    (SELECT per_buyer_limit FROM livestream_offer WHERE id = EXCLUDED.offer_id), %(no_limit)s)
+  RETURNING op.offer_id
+), new_order AS (
+  INSERT INTO orders_order (id, buyer_id, status, items_total, delivery_total, total, village_id, address_detail,
+                            recipient, recipient_phone, stream_id, payment_deadline, paid_at, cancelled_at,
+                            created_at)
+  VALUES (%(order_id)s, %(buyer)s, %(status)s, %(items_total)s, %(delivery_total)s, %(total)s, %(village)s,
+          %(detail)s, %(recipient)s, %(phone)s, %(stream)s, %(deadline)s, NULL, NULL, %(created_at)s)
+  RETURNING id
+), merchant_orders AS (
+  INSERT INTO orders_merchantorder (id, order_id, merchant_id, status, items_total, delivery_fee, total,
+                                    refunded_amount, shipped_at, delivered_at, completed_at)
+  SELECT t.id, %(order_id)s, t.merchant_id, %(status)s, t.items_total, t.fee, t.total, 0, NULL, NULL, NULL
+  FROM unnest(%(m_id)s::bigint[], %(m_merchant)s::bigint[], %(m_items)s::numeric[], %(m_fee)s::numeric[],
+              %(m_total)s::numeric[]) AS t(id, merchant_id, items_total, fee, total)
+  RETURNING id
+), order_lines AS (
+  INSERT INTO orders_orderline (id, merchant_order_id, product_id, offer_id, title, unit, unit_price, quantity,
+                                line_total, claims)
+  SELECT t.id, t.mo, t.product, t.offer, t.title, t.unit, t.price, t.quantity, t.total, t.claims::jsonb
+  FROM unnest(%(l_id)s::bigint[], %(l_mo)s::bigint[], %(l_product)s::bigint[], %(l_offer)s::bigint[],
+              %(l_title)s::text[], %(l_unit)s::text[], %(l_price)s::numeric[], %(l_qty)s::integer[],
+              %(l_total)s::numeric[], %(l_claims)s::text[])
+       AS t(id, mo, product, offer, title, unit, price, quantity, total, claims)
+  RETURNING id
+), bought AS (
+  DELETE FROM orders_cartitem WHERE id = ANY(%(cart)s::bigint[]) RETURNING id
+), answer AS (
+  UPDATE core_idempotencykey SET state = 'done', response_status = %(a_status)s, response_body = %(a_body)s::jsonb
+  WHERE id = %(a_key)s RETURNING id
+)
+"""
+
+_WRITE = "WITH " + _ROWS + """
+SELECT (SELECT count(*) FROM counters), (SELECT count(*) FROM new_order), (SELECT count(*) FROM merchant_orders),
+       (SELECT count(*) FROM order_lines), (SELECT count(*) FROM bought), (SELECT count(*) FROM answer)
+"""
+
+# The offer's UPDATE is the same as ``offer_units_take``'s; the final SELECT raises when the offer or a
+# counter refused, which aborts the statement and so undoes every row it wrote. PostgreSQL runs the
+# CTEs as the final SELECT first reads them: its first WHEN writes the order's rows, the second the
+# buyer's counter, and only the third takes the offer's row, so the hot row is locked for the end of
+# the statement alone (the deferred foreign-key checks and the commit).
+_WRITE_WITH_OFFER = """
+WITH taken AS (
+  UPDATE livestream_offer SET remaining = remaining - %(t_n)s,
+    status = CASE WHEN remaining = %(t_n)s THEN 'ended' ELSE status END,
+    end_reason = CASE WHEN remaining = %(t_n)s THEN 'sold_out' ELSE end_reason END,
+    ended_at = CASE WHEN remaining = %(t_n)s THEN %(now)s ELSE ended_at END
+  WHERE id = %(t_id)s AND status = 'live' AND ends_at > %(now)s AND remaining >= %(t_n)s
+  RETURNING remaining
+), """ + _ROWS + """
+SELECT CASE
+  WHEN (SELECT count(*) FROM new_order) + (SELECT count(*) FROM merchant_orders) + (SELECT count(*) FROM order_lines)
+       + (SELECT count(*) FROM bought) + (SELECT count(*) FROM answer) < 0 THEN NULL
+  WHEN (SELECT count(*) FROM counters) <> %(n_counters)s THEN orders_checkout_refuse('over_buyer_limit')
+  WHEN NOT EXISTS (SELECT 1 FROM taken) THEN orders_checkout_refuse('sold_out')
+  ELSE (SELECT remaining FROM taken) END
+"""
+
+
+class Refused(Exception):
+    """The one-statement checkout refused (``code``: sold_out, over_buyer_limit); nothing was written."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+
+def _params(*, order, merchant_orders, lines, counters, cart_item_ids, answer) -> dict:
+    return {
+        "buyer": order.buyer_id, "no_limit": NO_LIMIT,
+        "c_offer": [offer_id for offer_id, _n in counters], "c_qty": [n for _offer_id, n in counters],
+        "order_id": order.pk, "status": order.status, "items_total": order.items_total,
+        "delivery_total": order.delivery_total, "total": order.total, "village": order.village_id,
+        "detail": order.address_detail, "recipient": order.recipient, "phone": order.recipient_phone,
+        "stream": order.stream_id, "deadline": order.payment_deadline, "created_at": order.created_at,
+        "m_id": [mo.pk for mo in merchant_orders], "m_merchant": [mo.merchant_id for mo in merchant_orders],
+        "m_items": [mo.items_total for mo in merchant_orders], "m_fee": [mo.delivery_fee for mo in merchant_orders],
+        "m_total": [mo.total for mo in merchant_orders],
+        "l_id": [ln.pk for ln in lines], "l_mo": [ln.merchant_order_id for ln in lines],
+        "l_product": [ln.product_id for ln in lines], "l_offer": [ln.offer_id for ln in lines],
+        "l_title": [ln.title for ln in lines], "l_unit": [ln.unit for ln in lines],
+        "l_price": [ln.unit_price for ln in lines], "l_qty": [ln.quantity for ln in lines],
+        "l_total": [ln.line_total for ln in lines],
+        "l_claims": [json.dumps(ln.claims, ensure_ascii=False) for ln in lines],
+        "cart": cart_item_ids,
+        "a_key": answer.key_id if answer else None, "a_status": answer.status if answer else None,
+        "a_body": answer.body if answer else None,
+    }
+
+
+def order_rows_write(*, order, merchant_orders, lines, counters: list[tuple[int, int]], cart_item_ids: list[int],
+                     answer) -> bool:
+    """Write an order planned with ids (``order``, its ``merchant_orders`` and their ``lines``,
+    unsaved model instances) in one statement, with the buyer's offer counters (``(offer id, units)``
+    in offer order) and the Idempotency-Key's ``answer`` (or None).
+
+    Returns False if a counter would pass its offer's per-buyer limit: the caller must then roll
+    back (the other rows of the statement were written)."""
+    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
+                     cart_item_ids=cart_item_ids, answer=answer)
+    return _prepared_fetchone(_WRITE, params)[0] == len(counters)
+
+
+def order_write_with_offer(*, order, merchant_orders, lines, counters: list[tuple[int, int]],
+                           cart_item_ids: list[int], answer, offer_id: int, quantity: int, now) -> int:
+    """``order_rows_write`` and ``offer_units_take`` as one statement: everything or nothing.
+    Returns the offer's units left; raises ``Refused`` (and nothing was written) otherwise.
+
+    Outside a transaction the statement commits on its own; inside one, the caller wraps it in a
+    savepoint so that a refusal leaves the caller's transaction usable."""
+    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
+                     cart_item_ids=cart_item_ids, answer=answer)
+    params.update({"t_id": offer_id, "t_n": quantity, "now": now, "n_counters": len(counters)})
+    try:
+        return _prepared_fetchone(_WRITE_WITH_OFFER, params)[0]
+    except DatabaseError as error:
+        diag = getattr(error.__cause__, "diag", None)
+        if getattr(diag, "sqlstate", None) == "P0001" and getattr(diag, "message_detail", None) in (
+                "sold_out", "over_buyer_limit"):
+            raise Refused(diag.message_detail) from None
+        raise
