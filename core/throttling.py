@@ -59,11 +59,13 @@ def window_hit(key: str, *, limit: int, window_s: int) -> tuple[bool, int]:
                 cache.add(key, 1, window_s)
                 count = 1
             ttl = window_s
-    except Exception:  # noqa: BLE001 - any cache failure: serve, and stop asking for a moment
+    except Exception as exc:  # noqa: BLE001 - any cache failure: serve, and stop asking for a moment
         with _outage_lock:
+            first = time.monotonic() >= _outage["until"]
             _outage["until"] = time.monotonic() + _OUTAGE_BACKOFF_S
-        logger.warning("rate limits are not enforced for %.0f s: the cache is unreachable", _OUTAGE_BACKOFF_S,
-                       exc_info=True)
+        if first:  # the requests already waiting on the same outage need not say it again
+            logger.warning("rate limits are not enforced for %.0f s: the cache is unreachable (%s: %s)",
+                           _OUTAGE_BACKOFF_S, exc.__class__.__name__, exc)
         return True, 0
     return count <= limit, max(int(ttl), 1) if ttl and ttl > 0 else window_s
 

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -41,12 +42,34 @@ def frame(event_type: str, **payload) -> str:
                       separators=(",", ":"))
 
 
+def send_frames_now(frames: list[tuple[int, str]]) -> None:
+    """Fan serialized frames ``(stream_id, text)`` out to their rooms at once, in one Redis round
+    trip (sync callers; after commit). Raises a Redis error if Redis did not take them, or at once
+    while the room's breaker is open (Redis failed moments ago: ``realtime.redis.breaker``)."""
+    if not frames:
+        return
+    if settings.LIVE_ROOM_FANOUT != "hub":
+        for stream_id, text in frames:
+            async_to_sync(get_channel_layer().group_send)(stream_group(stream_id),
+                                                          {"type": "room.frame", "frame": text})
+        return
+    breaker = room_redis.breaker
+    if not breaker.available():
+        raise redis.ConnectionError("skipped: Redis was unreachable moments ago")
+    try:
+        pipe = room_redis.sync_client().pipeline(transaction=False)
+        for stream_id, text in frames:
+            pipe.publish(room_redis.room_channel(stream_id), text)
+        pipe.execute()
+    except room_redis.REDIS_ERRORS as exc:
+        breaker.failed(exc)
+        raise
+    breaker.succeeded()
+
+
 def send_frame_now(stream_id: int, text: str) -> None:
-    """Fan a serialized frame out to the room at once (sync callers; after commit)."""
-    if settings.LIVE_ROOM_FANOUT == "hub":
-        room_redis.sync_client().publish(room_redis.room_channel(stream_id), text)
-    else:
-        async_to_sync(get_channel_layer().group_send)(stream_group(stream_id), {"type": "room.frame", "frame": text})
+    """Fan one serialized frame out to the room at once (see ``send_frames_now``)."""
+    send_frames_now([(stream_id, text)])
 
 
 async def send_frame_async(stream_id: int, text: str, *, client=None) -> None:
@@ -57,11 +80,19 @@ async def send_frame_async(stream_id: int, text: str, *, client=None) -> None:
         await get_channel_layer().group_send(stream_group(stream_id), {"type": "room.frame", "frame": text})
 
 
-def _send_logged(stream_id: int, text: str) -> None:
+def _send_many_logged(frames: list[tuple[int, str]]) -> None:
     try:
-        send_frame_now(stream_id, text)
-    except Exception:  # noqa: BLE001 - the write is committed; a lost room event must not fail it
-        logger.exception("live room event for stream %s not published", stream_id)
+        send_frames_now(frames)
+    except room_redis.REDIS_ERRORS:
+        # The write is committed; a room event lost while Redis is away must not fail it (the
+        # breaker logged the outage once; sockets get a fresh snapshot when they reconnect).
+        pass
+    except Exception:  # noqa: BLE001 - see above
+        logger.exception("live room events not published")
+
+
+def _send_logged(stream_id: int, text: str) -> None:
+    _send_many_logged([(stream_id, text)])
 
 
 class _SoonPublisher:
@@ -131,20 +162,6 @@ def publish_soon(stream_id: int, event_type: str, *, coalesce: tuple | None = No
     """Queue an event for the room's background publisher (within about 0.2 s of the commit)."""
     text = frame(event_type, **payload)
     transaction.on_commit(lambda: _soon.add(stream_id, text, coalesce))
-
-
-def _send_many_logged(frames: list[tuple[int, str]]) -> None:
-    try:
-        if settings.LIVE_ROOM_FANOUT == "hub":
-            pipe = room_redis.sync_client().pipeline(transaction=False)
-            for stream_id, text in frames:
-                pipe.publish(room_redis.room_channel(stream_id), text)
-            pipe.execute()
-        else:
-            for stream_id, text in frames:
-                send_frame_now(stream_id, text)
-    except Exception:  # noqa: BLE001 - see _send_logged
-        logger.exception("live room events not published")
 
 
 def publish_many(events: list[tuple[int, str, dict]]) -> None:

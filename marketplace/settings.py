@@ -332,6 +332,8 @@ if REDIS_URL and env("LIVE_CHANNEL_LAYER", default="") == "pubsub":
     }
 LIVE_ROOM_MAX_FRAME_BYTES = env.int("LIVE_ROOM_MAX_FRAME_BYTES", default=4096)
 LIVE_ROOM_SEND_QUEUE = 500  # frames queued for one slow socket before it is closed
+# After a Redis call of the room fails (Redis paused or away), skip Redis this long before trying again.
+LIVE_ROOM_REDIS_RETRY_AFTER = env.float("LIVE_ROOM_REDIS_RETRY_AFTER", default=2.0)
 LIVE_CHAT_MAX_LENGTH = 200
 # At most LIVE_CHAT_RATE_LIMIT lines per user per LIVE_CHAT_RATE_WINDOW_S seconds in one room.
 LIVE_CHAT_RATE_LIMIT = env.int("LIVE_CHAT_RATE_LIMIT", default=5)

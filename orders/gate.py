@@ -118,7 +118,8 @@ class _Client:
         return self._scripts[name]
 
     def failed(self, exc: Exception) -> None:
-        logger.warning("offer gate: Redis unreachable (%s); the database decides alone for now", exc)
+        if time.monotonic() >= self.down_until:  # once per outage, not once per waiting request
+            logger.warning("offer gate: Redis unreachable (%s); the database decides alone for now", exc)
         self.down_until = time.monotonic() + settings.ORDERS_GATE_RETRY_AFTER
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the integration tests use for real: the nginx-rtmp media server,
-# ffmpeg to push a test stream, gettext for translations. Installed only when missing.
+# ffmpeg to push a test stream, gettext for translations, redis-server (the suite's Redis,
+# and the fault tests start one of their own to pause). Installed only when missing.
 set -euo pipefail
 
-packages=(nginx-light libnginx-mod-rtmp ffmpeg gettext)
+packages=(nginx-light libnginx-mod-rtmp ffmpeg gettext redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -12,11 +13,11 @@ if ((${#missing[@]} == 0)); then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "apt-get is not available: the media-server tests will be skipped (missing: ${missing[*]})" >&2
+  echo "apt-get is not available: the tests that need ${missing[*]} will be skipped" >&2
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-  echo "not root: cannot install ${missing[*]}; the media-server tests will be skipped" >&2
+  echo "not root: cannot install ${missing[*]}; the tests that need them will be skipped" >&2
   exit 0
 fi
 echo "installing ${missing[*]}"

@@ -328,14 +328,22 @@ class ChatWriter:
         return future
 
     async def _run(self) -> None:
-        from core.errors import ServiceUnavailable
+        from django.db import DatabaseError
+
+        from core.errors import DomainError, ServiceUnavailable
         from livestream.services.chat import chat_send_many
 
         while self.queue:
             batch, self.queue = self.queue[:self.MAX_BATCH], self.queue[self.MAX_BATCH:]
             try:
                 results = await database_sync_to_async(chat_send_many)(lines=[line for line, _f in batch])
-            except Exception:  # noqa: BLE001 - the database or Redis is down: tell the senders
+            except DomainError as error:  # Redis is away (the breaker said so): tell the senders
+                results = [error] * len(batch)
+            except (DatabaseError, *room_redis.REDIS_ERRORS) as exc:  # a store is down or cut us off
+                logger.warning("chat batch of %d lines not stored: %s: %s", len(batch), exc.__class__.__name__,
+                               str(exc).splitlines()[0] if str(exc) else "")
+                results = [ServiceUnavailable()] * len(batch)
+            except Exception:  # noqa: BLE001 - a bug: log it, and still answer every sender
                 logger.exception("chat batch not stored")
                 results = [ServiceUnavailable()] * len(batch)
             for (_line, future), result in zip(batch, results):

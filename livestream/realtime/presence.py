@@ -81,11 +81,22 @@ def viewer_counts(stream_ids: list[int]) -> dict[int, int]:
         return {}
     if settings.LIVE_ROOM_FANOUT != "hub" and not settings.REDIS_URL:
         return {sid: _local.count(sid) for sid in stream_ids}
+    breaker = room_redis.breaker
+    if not breaker.available():
+        return dict.fromkeys(stream_ids, 0)
     floor = time.time() - settings.LIVE_VIEWER_TTL_S
-    pipe = room_redis.sync_client().pipeline(transaction=False)
-    for sid in stream_ids:
-        pipe.zcount(room_redis.viewers_key(sid), floor, "+inf")
-    return {sid: int(n) for sid, n in zip(stream_ids, pipe.execute())}
+    try:
+        pipe = room_redis.sync_client().pipeline(transaction=False)
+        for sid in stream_ids:
+            pipe.zcount(room_redis.viewers_key(sid), floor, "+inf")
+        counts = pipe.execute()
+    except room_redis.REDIS_ERRORS as exc:
+        # While Redis is away nobody can be counted: the stream pages still answer (0 watching)
+        # instead of failing for a figure.
+        breaker.failed(exc)
+        return dict.fromkeys(stream_ids, 0)
+    breaker.succeeded()
+    return {sid: int(n) for sid, n in zip(stream_ids, counts)}
 
 
 class LocalPresence:

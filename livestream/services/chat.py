@@ -5,6 +5,10 @@ sender is not signed in, it is empty or longer than ``LIVE_CHAT_MAX_LENGTH``, it
 contains a banned word, the room is closed, the sender is muted, or the sender
 sent ``LIVE_CHAT_RATE_LIMIT`` lines in the last ``LIVE_CHAT_RATE_WINDOW_S`` seconds
 (one atomic Redis counter per user and room).
+
+A line is stored and delivered, or neither: it is published right after its commit, and taken
+back (deleted, the sender told ``service_unavailable``) if Redis did not take it. While Redis is
+paused or away, lines are refused at once with ``service_unavailable`` (``realtime.redis.breaker``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import DomainError, NotFound, ServiceUnavailable, ValidationFailed
 
 from .. import events
 from ..models import ChatMessage, ChatMute, Stream
@@ -54,13 +58,21 @@ def chat_rate_hits(pairs: list[tuple[int, int]]) -> list[bool]:
         return []
     window_ms = settings.LIVE_CHAT_RATE_WINDOW_S * 1000
     if settings.REDIS_URL:
-        client = room_redis.sync_client()
-        if _rate_script is None:
-            _rate_script = client.register_script(_RATE)
-        pipe = client.pipeline(transaction=False)
-        for stream_id, user_id in pairs:
-            _rate_script(keys=[_rate_key(stream_id, user_id)], args=[window_ms], client=pipe)
-        counts = pipe.execute()
+        breaker = room_redis.breaker
+        if not breaker.available():
+            raise ServiceUnavailable()
+        try:
+            client = room_redis.sync_client()
+            if _rate_script is None:
+                _rate_script = client.register_script(_RATE)
+            pipe = client.pipeline(transaction=False)
+            for stream_id, user_id in pairs:
+                _rate_script(keys=[_rate_key(stream_id, user_id)], args=[window_ms], client=pipe)
+            counts = pipe.execute()
+        except room_redis.REDIS_ERRORS as exc:
+            breaker.failed(exc)
+            raise ServiceUnavailable() from exc
+        breaker.succeeded()
     else:
         counts = []
         for stream_id, user_id in pairs:
@@ -140,6 +152,7 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
                                              code="rate_limited", status=429)
                 del texts[index]
     if texts:
+        outer = connection.in_atomic_block
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # A chat line is not money: do not make every line wait for the WAL flush. A
@@ -155,8 +168,22 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
                 results[index] = message
                 host = rooms[line.stream_id]["merchant__user_id"] == line.user.pk
                 published.append((line.stream_id, "chat.message", chat_payload(message, user=line.user, host=host)))
-            events.publish_many(published)
+            if outer:  # inside the caller's transaction: sent when it commits, as every other event
+                events.publish_many(published)
+        if not outer:
+            _deliver_or_take_back(published, stored, order, results)
     return results
+
+
+def _deliver_or_take_back(published, stored, order, results) -> None:
+    """Publish the committed lines now; if Redis does not take them, delete them again and tell
+    their senders, so that no line sits in the history that the room never heard."""
+    try:
+        events.send_frames_now([(stream_id, events.frame(kind, **payload)) for stream_id, kind, payload in published])
+    except room_redis.REDIS_ERRORS:
+        ChatMessage.objects.filter(pk__in=[message.pk for message in stored]).delete()
+        for index in order:
+            results[index] = ServiceUnavailable()
 
 
 def chat_send(*, stream_id: int, user, text) -> ChatMessage:
