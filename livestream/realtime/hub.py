@@ -40,6 +40,14 @@ _INFO_TTL_S = 5.0
 _SNAPSHOT_NEUTRAL = ('{"type":"chat.', '{"type":"stream.viewers"', '{"type":"sale.made"')
 
 
+def _warn(what: str, exc: BaseException) -> None:
+    """Redis away is an expected fault (one line, no traceback); anything else is logged in full."""
+    if isinstance(exc, room_redis.REDIS_ERRORS):
+        logger.warning("%s: %s: %s", what, exc.__class__.__name__, exc)
+    else:
+        logger.warning(what, exc_info=exc)
+
+
 class Room:
     __slots__ = ("stream_id", "channel", "sockets", "ready", "snapshot", "generation")
 
@@ -165,8 +173,8 @@ class RoomProcess:
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - Redis went away: redis-py reconnects and resubscribes
-                logger.warning("live room subscription lost; reconnecting", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - Redis went away: redis-py reconnects and resubscribes
+                _warn("live room subscription lost; reconnecting", exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -226,8 +234,8 @@ class RoomProcess:
         for stream_id in set(added) | set(removed):
             try:
                 await presence.change(stream_id, added.get(stream_id, []), removed.get(stream_id, []))
-            except Exception:  # noqa: BLE001 - the next heartbeat repairs the members
-                logger.warning("viewer presence update failed", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the next heartbeat repairs the members
+                _warn("viewer presence update failed", exc)
 
     def _flush_presence(self) -> None:
         added, removed = self._take_presence_changes()
@@ -246,8 +254,8 @@ class RoomProcess:
             members = {sid: [self._member(s) for s in room.sockets] for sid, room in self.rooms.items()}
             try:
                 await self.presence.refresh(members)
-            except Exception:  # noqa: BLE001
-                logger.warning("viewer heartbeat failed", exc_info=True)
+            except Exception as exc:  # noqa: BLE001
+                _warn("viewer heartbeat failed", exc)
 
     async def _viewers(self) -> None:
         from livestream.events import send_frame_async, viewers_frame
@@ -264,8 +272,8 @@ class RoomProcess:
                     await send_frame_async(stream_id, viewers_frame(count), client=self.client)
                     if new_peak:
                         await database_sync_to_async(stream_peak_record)(stream_id=stream_id, viewers=count)
-                except Exception:  # noqa: BLE001 - try again next second
-                    logger.warning("viewer count for stream %s not sent", stream_id, exc_info=True)
+                except Exception as exc:  # noqa: BLE001 - try again next second
+                    _warn(f"viewer count for stream {stream_id} not sent", exc)
 
     # --- lifecycle -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ cannot disturb anything else on the machine. The figures they print go to docs/s
 import asyncio
 import json
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -181,49 +182,74 @@ async def chat_outcome(socket, text: str, *, timeout: float = 15.0) -> str:
 # --- (a) Redis paused during checkouts and chat ---------------------------------------------------
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    """A redis-server of the test's own, on a free port, nothing persisted."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (scripts/system-packages.sh installs it)")
-    import redis
+class OwnRedis:
+    """A redis-server of the test's own, on a free port, nothing persisted; it can be killed and
+    started again on the same port."""
 
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path), "--protected-mode", "no"],
-        stdout=(tmp_path / "redis.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    admin = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+    def __init__(self, binary: str, workdir):
+        import redis
 
-    def up():
+        self.binary, self.workdir, self.port = binary, workdir, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.admin = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+        self.process = None
+
+    def _up(self) -> bool:
+        import redis
+
         try:
-            return admin.ping()
+            return self.admin.ping()
         except redis.RedisError:
             return False
 
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir), "--protected-mode", "no"],
+            stdout=(self.workdir / "redis.log").open("a"), stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(self._up, timeout=10, what="redis-server", process=self.process)
+
+    def kill(self) -> None:
+        stop_process(self.process, sig=signal.SIGKILL)
+
+    def stop(self) -> None:
+        self.admin.close()
+        if self.process is not None:
+            stop_process(self.process)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (scripts/system-packages.sh installs it)")
+    server = OwnRedis(binary, tmp_path)
     try:
-        wait_until(up, timeout=10, what="redis-server", process=process)
-        yield f"redis://127.0.0.1:{port}/0", admin
+        server.start()
+        yield server
     finally:
-        admin.close()
-        stop_process(process)
+        server.stop()
+
+
+def _on_own_redis(stack: Stack, server: OwnRedis, scenario) -> dict:
+    """Run ``scenario(product)`` with a product whose REDIS_URL is ``server``; its log must stay clean."""
+    product = Stack(database=stack.database, redis_db=stack.redis_db, extra_env={"REDIS_URL": server.url})
+    try:
+        figures = scenario(product)
+    except BaseException:
+        print(product.log_text())
+        raise
+    finally:
+        log = product.log_text()
+        product.stop()
+    assert " 500 " not in log and "Internal Server Error" not in log, log
+    assert "Traceback" not in log, log
+    return figures
 
 
 def test_redis_paused_during_checkouts_and_chat(stack, own_redis):
-    url, admin = own_redis
-    paused = Stack(database=stack.database, redis_db=stack.redis_db, extra_env={"REDIS_URL": url})
-    try:
-        figures = _redis_pause_scenario(paused, admin)
-    except BaseException:
-        print(paused.log_text())
-        raise
-    finally:
-        log = paused.log_text()
-        paused.stop()
+    figures = _on_own_redis(stack, own_redis, lambda product: _redis_pause_scenario(product, own_redis.admin))
     print("redis pause figures:", json.dumps(figures))
-    assert " 500 " not in log and "Internal Server Error" not in log, log
-    assert "Traceback" not in log, log
 
 
 def _redis_pause_scenario(paused: Stack, admin) -> dict:
@@ -378,6 +404,78 @@ def _redis_pause_scenario(paused: Stack, admin) -> dict:
     small = state["offers"][sold_out_offer]
     assert small["remaining"] == 0 and small["sold"] == 25, small  # sold out exactly, never over
     figures["offers"] = {str(k): v for k, v in state["offers"].items()}
+    return figures
+
+
+def test_redis_restarted_the_room_resubscribes_and_the_gate_reloads(stack, own_redis):
+    """Redis killed (-9) and started again empty: the live room's subscription comes back by itself
+    and the gate reloads from PostgreSQL, without restarting the server."""
+    figures = _on_own_redis(stack, own_redis, lambda product: _redis_restart_scenario(product, own_redis))
+    print("redis restart figures:", json.dumps(figures))
+
+
+def _redis_restart_scenario(product: Stack, server: OwnRedis) -> dict:
+    world = make_world(product, buyers=10, quantities=[50])
+    base = product.start_server(workers=1)
+    orders_url = f"{base}/api/orders/"
+    offer_id, buyers = world["offers"][0], world["buyers"]
+    figures: dict = {}
+
+    def buy(index: int) -> tuple[int, dict]:
+        status, body, _headers = _post(orders_url, checkout_body(world, 0), token=buyers[index]["token"],
+                                       key=f"restart-{index}")
+        return status, body
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        talker = await open_socket(base, world["stream"], buyers[-1]["token"])
+        watcher = await open_socket(base, world["stream"])
+        assert await chat_outcome(talker, "重启之前") == "delivered"
+        await next_event(watcher, "chat.message", where=lambda e: e["text"] == "重启之前")
+        assert (await loop.run_in_executor(None, buy, 0))[0] == 201
+
+        server.kill()
+        # Redis is gone (refused at once): chat is refused, checkout goes on through PostgreSQL.
+        assert await chat_outcome(talker, "Redis 不在") == "service_unavailable"
+        status, body = await loop.run_in_executor(None, buy, 1)
+        assert status == 201, body
+        server.start()  # empty: no gate keys, no subscriptions, no presence
+        back = time.monotonic()
+
+        n = 0
+        while True:  # the socket stays open; lines are refused until the room has Redis again
+            n += 1
+            text = f"回来了 {n}"
+            outcome = await chat_outcome(talker, text)
+            assert outcome in ("delivered", "service_unavailable"), outcome
+            if outcome == "delivered":
+                await next_event(watcher, "chat.message", where=lambda e, t=text: e["text"] == t)
+                break
+            assert time.monotonic() - back < 20, "the room did not get Redis back"
+            await asyncio.sleep(0.5)
+        figures["chat_recovered_s"] = round(time.monotonic() - back, 2)
+
+        index = 2
+        while True:
+            status, body = await loop.run_in_executor(None, buy, index)
+            assert status == 201, body
+            if server.admin.hexists(f"gate:o:{offer_id}:buyers", buyers[index]["id"]):
+                break  # the gate reloaded from the database and admitted this buyer
+            index += 1
+            assert index < 9 and time.monotonic() - back < 20, "the gate did not come back"
+            await asyncio.sleep(1)
+        figures["gate_recovered_s"] = round(time.monotonic() - back, 2)
+        # The reloaded gate holds exactly what PostgreSQL says is left.
+        with _db(product) as db:
+            remaining = db.execute("SELECT remaining FROM livestream_offer WHERE id = %s", [offer_id]).fetchone()[0]
+        assert int(server.admin.get(f"gate:o:{offer_id}:left")) == remaining
+        await talker.close()
+        await watcher.close()
+
+    asyncio.run(scenario())
+    state = consistency(product, world)
+    assert all(count == 1 for count in state["orders_per_buyer"].values())
+    figures["offer"] = state["offers"][offer_id]
     return figures
 
 
