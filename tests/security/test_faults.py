@@ -174,8 +174,8 @@ async def next_event(socket, kind: str | None = None, *, timeout: float = 10.0, 
 async def chat_outcome(socket, text: str, *, timeout: float = 15.0) -> str:
     """Send one line; "delivered" when it comes back through the room, else the error's code."""
     await socket.send(json.dumps({"type": "chat.send", "text": text}))
-    event = await next_event(socket, timeout=timeout,
-                             where=lambda e: e["type"] == "error" or (e["type"] == "chat.message" and e["text"] == text))
+    event = await next_event(socket, timeout=timeout, where=lambda e: e["type"] == "error"
+                             or (e["type"] == "chat.message" and e["text"] == text))
     return "delivered" if event["type"] == "chat.message" else event["code"]
 
 
@@ -320,7 +320,8 @@ def _redis_pause_scenario(paused: Stack, admin) -> dict:
             if mode == "ALL":
                 impatient_task = asyncio.gather(*(loop.run_in_executor(None, buy_impatiently, i)
                                                   for i in range(98, 104)))
-            burst_task = loop.run_in_executor(None, lambda i=indices, m=mode: burst(i, phase=m, spread_s=pause_ms / 2000))
+            burst_task = loop.run_in_executor(
+                None, lambda i=indices, m=mode: burst(i, phase=m, spread_s=pause_ms / 2000))
             await asyncio.sleep(0.5)
             # Reads answer: health says what is wrong (bounded), the stream page still serves.
             health, _body, took = await loop.run_in_executor(None, timed_get, "/api/health/")
@@ -487,7 +488,8 @@ def test_connections_killed_between_requests_are_replaced_before_a_request_sees_
     assert _get(url)[0] == 200
     with psycopg.connect(_server_dsn(), autocommit=True) as admin:
         killed = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
             [stack.database],
         ).fetchone()[0]
     assert killed >= 1  # the pool's idle connections were there and are now dead
