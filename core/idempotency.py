@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
@@ -123,7 +123,18 @@ def _claim(*, user, key: str, scope: str, fingerprint: str) -> Claim | Response:
 
 def _release(claim: Claim) -> None:
     """Forget a claim whose request gave no answer (a retry runs afresh); a stored answer stays."""
-    IdempotencyKey.objects.filter(pk=claim.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
+    def forget():
+        IdempotencyKey.objects.filter(pk=claim.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
+
+    try:
+        forget()
+    except DatabaseError:
+        if connection.in_atomic_block:
+            raise
+        # The request's connection died under it (killed, failover): forget on a fresh one, or the
+        # claim would turn the client's retry away for IDEMPOTENCY_IN_PROGRESS_TIMEOUT.
+        connection.close()
+        forget()
 
 
 def idempotent(view_method=None, *, atomic: bool = True):
