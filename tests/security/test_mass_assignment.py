@@ -197,6 +197,12 @@ def _run_body(w: World) -> dict:
     return {"shipments": [waiting.pk], "vehicle": w.a.vehicle.pk, "hub": waiting.next_hub_id}
 
 
+def _courier_of(user):
+    from logistics.models import Courier
+
+    return Courier.objects.get(user=user)
+
+
 def _soon(minutes: int = 90) -> str:
     return (timezone.now() + datetime.timedelta(minutes=minutes)).isoformat()
 
@@ -413,7 +419,10 @@ WRITES: dict[tuple[str, str], Write] = {
         columns=SHIPMENT_COLUMNS, extra={"pickup_code=000000": _set("pickup_code", "000000")}),
     ("dispatch-list", "POST"): Write(
         actor=a_operator, status=201, stored=by_id("logistics.Dispatch"), body=_run_body,
-        columns=DISPATCH_COLUMNS, extra={"created_by=B": _set("created_by", lambda w: w.b.operator.pk)}),
+        # The operator names the run's courier (one of its county's); another county's is attacked.
+        columns=DISPATCH_COLUMNS, writable=frozenset({"courier"}),
+        extra={"created_by=B": _set("created_by", lambda w: w.b.operator.pk),
+               "courier=B": _set("courier", lambda w: _courier_of(w.b.courier).pk)}),
     **{(f"dispatch-{action}", "POST"): Write(
         actor=a_operator, status=200, stored=fixed("logistics.Dispatch", pick), kwargs=lambda w, pick=pick: {"pk": pick(w)},
         columns=DISPATCH_COLUMNS + ("kind",))
