@@ -378,6 +378,7 @@ ORDERS_SWEEP_BATCH = 200
 # The hot-offer gate in Redis; PostgreSQL stays the truth and an unreachable Redis means the DB path.
 ORDERS_GATE_REDIS_URL = env("ORDERS_GATE_REDIS_URL", default=REDIS_URL)
 ORDERS_GATE_SOCKET_TIMEOUT = env.float("ORDERS_GATE_SOCKET_TIMEOUT", default=1.0)
+ORDERS_GATE_MAX_CONNECTIONS = env.int("ORDERS_GATE_MAX_CONNECTIONS", default=64)  # per process; callers queue
 ORDERS_GATE_RETRY_AFTER = env.float("ORDERS_GATE_RETRY_AFTER", default=5.0)
 # Checkouts of one server process in the database at once (the rest wait, off the GIL).
 ORDERS_CHECKOUT_CONCURRENCY = env.int("ORDERS_CHECKOUT_CONCURRENCY", default=8)

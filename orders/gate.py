@@ -107,8 +107,12 @@ class _Client:
             with self._lock:
                 if url != self._url:
                     timeout = settings.ORDERS_GATE_SOCKET_TIMEOUT
-                    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                                  max_connections=200)
+                    # A request thread waits (up to the timeout) for a free connection rather than failing:
+                    # with hundreds of ASGI threads a plain pool ran out and tripped the breaker.
+                    pool = redis.BlockingConnectionPool.from_url(
+                        url, max_connections=settings.ORDERS_GATE_MAX_CONNECTIONS, timeout=timeout,
+                        socket_timeout=timeout, socket_connect_timeout=timeout)
+                    client = redis.Redis(connection_pool=pool)
                     self._scripts = {name: client.register_script(body) for name, body in
                                      (("reserve", _RESERVE), ("release", _RELEASE), ("load", _LOAD))}
                     self._client, self._url, self.down_until = client, url, 0.0
@@ -211,8 +215,9 @@ def offer_gate_close(*, offer_id: int) -> None:
 
 
 def gate_reset_breaker() -> None:
-    """Forget a past Redis failure (tests, and after an operator fixed Redis)."""
+    """Forget a past Redis failure and reconnect afresh (tests, and after an operator fixed Redis)."""
     _client.down_until = 0.0
+    _client._url = None
 
 
 def gate_left(*, offer_id: int) -> int | None:

@@ -176,3 +176,30 @@ def test_a_refused_one_statement_checkout_writes_nothing(client_for, address, se
     assert rows() == (1, 1, 1, 2, 5)
     assert client.post(URL, _body(address, offer, 1), format="json").status_code == 201
     assert rows() == (2, 2, 2, 3, 4)
+
+
+@pytest.mark.django_db
+def test_many_request_threads_share_a_small_pool_without_tripping_the_breaker(settings):
+    """Threads wait for a free Redis connection instead of failing over to the database."""
+    import threading
+
+    settings.ORDERS_GATE_MAX_CONNECTIONS = 2
+    gate.gate_reset_breaker()
+    offer = factories.OfferFactory(quantity=100)
+    gate.offer_gate_reset(offer_id=offer.pk)
+    start = threading.Barrier(32)
+    answers = []
+
+    def buy(buyer_id):
+        start.wait()
+        for _ in range(3):
+            answers.append(gate.gate_reserve(buyer_id=buyer_id, lines=[gate.GateLine(offer.pk, 1)]))
+
+    threads = [threading.Thread(target=buy, args=(10_000 + n,)) for n in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count(gate.ADMITTED) == 96 and len(answers) == 96
+    assert gate.gate_left(offer_id=offer.pk) == 4
+    gate.gate_reset_breaker()
