@@ -15,19 +15,16 @@ Without Redis (local runs) Django's cache stands in, with the same counting.
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-logger = logging.getLogger(__name__)
+from .breaker import Breaker
 
 _OUTAGE_BACKOFF_S = 5.0
-_outage = {"until": 0.0}
-_outage_lock = threading.Lock()
+_breaker = Breaker("rate limits' cache", retry_after=lambda: _OUTAGE_BACKOFF_S,
+                   consequence="rate limits are not enforced")
 
 
 def _redis_client():
@@ -39,8 +36,7 @@ def _redis_client():
 
 def window_hit(key: str, *, limit: int, window_s: int) -> tuple[bool, int]:
     """Count one request against ``key``; returns (allowed, seconds until the window closes)."""
-    now = time.monotonic()
-    if now < _outage["until"]:
+    if not _breaker.available():
         return True, 0
     full_key = cache.make_and_validate_key(key)
     try:
@@ -60,13 +56,9 @@ def window_hit(key: str, *, limit: int, window_s: int) -> tuple[bool, int]:
                 count = 1
             ttl = window_s
     except Exception as exc:  # noqa: BLE001 - any cache failure: serve, and stop asking for a moment
-        with _outage_lock:
-            first = time.monotonic() >= _outage["until"]
-            _outage["until"] = time.monotonic() + _OUTAGE_BACKOFF_S
-        if first:  # the requests already waiting on the same outage need not say it again
-            logger.warning("rate limits are not enforced for %.0f s: the cache is unreachable (%s: %s)",
-                           _OUTAGE_BACKOFF_S, exc.__class__.__name__, exc)
+        _breaker.failed(exc)
         return True, 0
+    _breaker.succeeded()
     return count <= limit, max(int(ttl), 1) if ttl and ttl > 0 else window_s
 
 
@@ -81,7 +73,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def outage_reset() -> None:
     """Forget a past cache outage (tests)."""
-    _outage["until"] = 0.0
+    _breaker.reset()
 
 
 class WindowRateThrottle(BaseThrottle):

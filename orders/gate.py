@@ -22,16 +22,14 @@ that succeeded reaches the stored answer instead of being told "sold out".
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from core.breaker import Breaker
 
 ADMITTED, BYPASS, SOLD_OUT, OVER_LIMIT, MISSING = "admitted", "bypass", "sold_out", "over_limit", "missing"
 
@@ -95,13 +93,14 @@ class _Client:
         self._url = None
         self._client = None
         self._scripts = {}
-        self.down_until = 0.0
+        self.breaker = Breaker("offer gate Redis", retry_after=lambda: settings.ORDERS_GATE_RETRY_AFTER,
+                               consequence="the database decides alone")
 
     def get(self):
         url = settings.ORDERS_GATE_REDIS_URL
         if not url:
             return None
-        if time.monotonic() < self.down_until:
+        if not self.breaker.available():
             return None
         if url != self._url:
             with self._lock:
@@ -115,16 +114,14 @@ class _Client:
                     client = redis.Redis(connection_pool=pool)
                     self._scripts = {name: client.register_script(body) for name, body in
                                      (("reserve", _RESERVE), ("release", _RELEASE), ("load", _LOAD))}
-                    self._client, self._url, self.down_until = client, url, 0.0
+                    self._client, self._url = client, url
         return self._client
 
     def script(self, name):
         return self._scripts[name]
 
     def failed(self, exc: Exception) -> None:
-        if time.monotonic() >= self.down_until:  # once per outage, not once per waiting request
-            logger.warning("offer gate: Redis unreachable (%s); the database decides alone for now", exc)
-        self.down_until = time.monotonic() + settings.ORDERS_GATE_RETRY_AFTER
+        self.breaker.failed(exc)
 
 
 _client = _Client()
@@ -156,6 +153,7 @@ def gate_reserve(*, buyer_id: int, lines: list[GateLine], idempotency_key: str =
     try:
         for _attempt in range(3):
             code, index = _client.script("reserve")(keys=keys, args=args, client=client)
+            _client.breaker.succeeded()
             if code != -1:
                 return {1: ADMITTED, 2: BYPASS, 0: SOLD_OUT, -2: OVER_LIMIT}[code]
             offer_gate_reset(offer_id=lines[index - 1].offer_id)
@@ -216,7 +214,7 @@ def offer_gate_close(*, offer_id: int) -> None:
 
 def gate_reset_breaker() -> None:
     """Forget a past Redis failure and reconnect afresh (tests, and after an operator fixed Redis)."""
-    _client.down_until = 0.0
+    _client.breaker.reset()
     _client._url = None
 
 

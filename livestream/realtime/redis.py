@@ -8,15 +8,13 @@ on one server never hear each other's rooms.
 from __future__ import annotations
 
 import functools
-import logging
 import threading
-import time
 from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from core.breaker import Breaker
 
 _lock = threading.Lock()
 _sync_clients: dict[str, redis.Redis] = {}
@@ -57,39 +55,10 @@ def sync_client() -> redis.Redis:
     return client
 
 
-class _Breaker:
-    """After a failed call, sync callers skip Redis for ``LIVE_ROOM_REDIS_RETRY_AFTER`` seconds.
-
-    A paused or unreachable Redis does not answer with an error: each call waits for the socket
-    timeout. Without the breaker every request publishing a room event (a checkout, a chat batch)
-    would wait that long, one after the other; with it, only the calls already on their way do,
-    and the rest fail (or skip the event) at once until the next probe. One warning per outage."""
-
-    def __init__(self):
-        self.down_until = 0.0
-        self.down = False
-
-    def available(self) -> bool:
-        return time.monotonic() >= self.down_until
-
-    def failed(self, exc: BaseException) -> None:
-        if not self.down:
-            logger.warning("live room: Redis unreachable (%s: %s); room events are skipped and chat refused "
-                           "for %.0f s at a time until it answers", exc.__class__.__name__, exc,
-                           settings.LIVE_ROOM_REDIS_RETRY_AFTER)
-        self.down = True
-        self.down_until = time.monotonic() + settings.LIVE_ROOM_REDIS_RETRY_AFTER
-
-    def succeeded(self) -> None:
-        if self.down:
-            self.down = False
-            logger.warning("live room: Redis answers again")
-
-    def reset(self) -> None:
-        self.down_until, self.down = 0.0, False
-
-
-breaker = _Breaker()
+# After a failed call, sync callers skip Redis for LIVE_ROOM_REDIS_RETRY_AFTER seconds: without it
+# every request publishing a room event (a checkout, a chat batch) would wait out the timeout in turn.
+breaker = Breaker("live room Redis", retry_after=lambda: settings.LIVE_ROOM_REDIS_RETRY_AFTER,
+                  consequence="room events are skipped and chat refused")
 
 
 def async_client():
