@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d would take other scripts' digits
 
 # GB 32100-2015 unified social credit code: 31 characters, no I, O, S, V, Z.
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -70,6 +70,9 @@ def test_duplicate_username_and_bad_phone(api_client):
     bad_phone = register(api_client, username="other", phone="12345")
     assert bad_phone.status_code == 400
     assert "phone" in bad_phone.json()["error"]["fields"]
+    for other_digits in ("139١٢٣٤٥٦٧٨", "139１２３４５６７８"):  # Arabic-Indic and full-width digits
+        refused = register(api_client, username="other", phone=other_digits)
+        assert refused.status_code == 400 and "phone" in refused.json()["error"]["fields"], other_digits
     assert User.objects.count() == 1
 
 

@@ -39,7 +39,10 @@ def test_id_card_and_licence_numbers_are_checked(client_for, shop):
     owner = client_for(shop.user)
     good = id_card_number(7)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
-    for kind, number in (("id_card", bad), ("id_card", "12345"), ("business_license", uscc_number(4)[:-1] + "I")):
+    # The same number with Arabic-Indic digits (its check character still matches: int("٧") == 7).
+    other_digits = good[:17].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) + good[17]
+    for kind, number in (("id_card", bad), ("id_card", "12345"), ("business_license", uscc_number(4)[:-1] + "I"),
+                         ("id_card", other_digits)):
         response = upload(owner, shop, kind=kind, number=number, expires_at=None)
         assert response.status_code == 400 and "number" in response.json()["error"]["fields"], (kind, number)
     assert upload(owner, shop, kind="business_license", number=uscc_number(4), expires_at=None).status_code == 201
