@@ -10,6 +10,7 @@ class Role(models.TextChoices):
     CONSUMER = "consumer", _("consumer")
     MERCHANT = "merchant", _("merchant")
     OPERATOR = "operator", _("operator")
+    COURIER = "courier", _("courier")
     ADMIN = "admin", _("admin")
 
 
@@ -32,6 +33,10 @@ class User(AbstractUser):
         verbose_name=_("county"),
         help_text=_("The county an operator works for."),
     )
+    token_version = models.PositiveIntegerField(
+        _("token version"), default=0, editable=False,
+        help_text=_("Raised by a password change, deactivation or sign-out everywhere: every token issued "
+                    "before it stops working."))
     language = models.CharField(_("language"), max_length=10, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")])
 
     objects = CunboUserManager()
