@@ -108,8 +108,11 @@ def start_worker(concurrency: int) -> subprocess.Popen:
     return proc
 
 
+QUEUES = [queue.name for queue in app.conf.task_queues]
+
+
 def queue_empty() -> bool:
-    return BROKER.llen("celery") == 0 and BROKER.hlen("unacked") == 0
+    return all(BROKER.llen(name) == 0 for name in QUEUES) and BROKER.hlen("unacked") == 0
 
 
 def run_baseline(count: int) -> float:
@@ -219,7 +222,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     vacuum(full=True)
-    BROKER.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+    BROKER.delete(*QUEUES, "unacked", "unacked_index", "unacked_mutex")
     users = bench_users(args.users)
     results = {"baseline": [], "bulk": [], "bulk_produce": [], "online": [], "single": [], "single_produce": []}
     problems = []

@@ -7,12 +7,28 @@ from rest_framework.views import APIView
 from .health import health_report
 
 
+class LivenessApi(APIView):
+    """The process answers: nothing else is asked, so a database or Redis outage never gets a
+    healthy process restarted (that is readiness's business)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(summary="Liveness: the process serves requests",
+                   responses={200: inline_serializer("Liveness", {"status": serializers.CharField()})})
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
 class HealthApi(APIView):
+    """Readiness: the database, the cache and the channel layer answer (also at ``/api/health/``)."""
+
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(
-        summary="Health of the database, cache and channel layer",
+        summary="Readiness: health of the database, cache and channel layer",
         responses={
             200: inline_serializer("Health", {"status": serializers.CharField(), "checks": serializers.DictField()}),
             503: inline_serializer("HealthDown", {"status": serializers.CharField(), "checks": serializers.DictField()}),

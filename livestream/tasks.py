@@ -5,7 +5,7 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="livestream.offer_expire", acks_late=True)
+@shared_task(name="livestream.offer_expire")
 def offer_expire(offer_id: int) -> bool:
     """Scheduled at an offer's ``ends_at``: end it as expired if it is still live and due."""
     from django.utils import timezone
@@ -17,7 +17,7 @@ def offer_expire(offer_id: int) -> bool:
     return services.offer_end(offer_id=offer_id, reason=Offer.EndReason.EXPIRED) is not None
 
 
-@shared_task(name="livestream.sweep", acks_late=True)
+@shared_task(name="livestream.sweep")
 def sweep() -> dict:
     """Every few seconds (beat): expire due offers (if an ETA task was lost), stop suspended shops' streams."""
     return {"offers_expired": services.offers_expire_due(), "streams_stopped": services.streams_sweep()}

@@ -4,7 +4,7 @@ from django.conf import settings
 from .services import shipments_flag_overdue
 
 
-@shared_task(name="logistics.flag_overdue_shipments", acks_late=True, ignore_result=True)
+@shared_task(name="logistics.flag_overdue_shipments")
 def flag_overdue_shipments() -> int:
     """Beat: flag shipments past their leg's target time and tell the responsible county's operators."""
     flagged = shipments_flag_overdue()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from kombu import Exchange, Queue
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,6 +155,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Two queues, so a backlog of one kind never delays the other: the notification outbox
+# (many, small, user-facing) and everything else (sweeps, refunds, expiries). A worker started
+# without -Q consumes both; production runs one worker per queue (docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("default", "notifications"))
+CELERY_TASK_ROUTES = {"notifications.*": {"queue": "notifications"}}
+# Nothing reads a task's return value: every task records its outcome in the database.
+CELERY_TASK_IGNORE_RESULT = True
+# A task past its soft limit gets SoftTimeLimitExceeded (its transaction rolls back, acks_late
+# redelivers it); one past the hard limit is killed and its worker process replaced.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # Periodic work: each entry calls a service that acts on a bounded batch.
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "core.purge_idempotency_keys", "schedule": timedelta(hours=1)},

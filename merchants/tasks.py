@@ -4,7 +4,7 @@ from django.conf import settings
 from .services import credentials_expire_due, credentials_remind_due
 
 
-@shared_task(name="merchants.credentials_daily", acks_late=True)
+@shared_task(name="merchants.credentials_daily")
 def credentials_daily() -> dict:
     """Daily: expire past-date credentials (withdrawing the claims they backed) and send reminders.
 

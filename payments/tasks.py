@@ -3,7 +3,7 @@ from celery import shared_task
 from .services import refund_submit, refunds_retry
 
 
-@shared_task(name="payments.refund_submit", acks_late=True)
+@shared_task(name="payments.refund_submit")
 def refund_submit_task(refund_id: int) -> str:
     return refund_submit(refund_id=refund_id).status
 

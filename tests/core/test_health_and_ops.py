@@ -26,12 +26,16 @@ def test_health_reports_a_stopped_redis_as_503(api_client, settings):
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [closed]}}
     }
-    response = api_client.get("/api/health/")
-    assert response.status_code == 503
-    checks = response.json()["checks"]
-    assert checks["database"] == "ok"
-    assert checks["cache"].startswith("error")
-    assert checks["channel_layer"].startswith("error")
+    for path in ("/api/health/", "/api/health/ready/"):
+        response = api_client.get(path)
+        assert response.status_code == 503
+        checks = response.json()["checks"]
+        assert checks["database"] == "ok"
+        assert checks["cache"].startswith("error")
+        assert checks["channel_layer"].startswith("error")
+    # Liveness asks nothing of the stores: a Redis outage must not get the process restarted.
+    live = api_client.get("/api/health/live/")
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
 
 
 @pytest.mark.django_db
@@ -85,3 +89,19 @@ def test_schema_and_docs_are_served(api_client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_every_task_has_a_queue_a_time_limit_and_no_stored_result():
+    """Notifications and sweeps run on queues of their own (docker-compose.yml starts a worker for
+    each); no task waits forever or stores a result that nobody reads."""
+    from marketplace.celery import app
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert len(ours) >= 14
+    queues = {name: app.amqp.router.route({}, name)["queue"].name for name in ours}
+    assert {name for name, queue in queues.items() if queue == "notifications"} == {
+        name for name in ours if name.startswith("notifications.")}
+    assert set(queues.values()) == {"default", "notifications"} == {q.name for q in app.conf.task_queues}
+    assert app.conf.task_soft_time_limit and app.conf.task_time_limit > app.conf.task_soft_time_limit
+    assert [name for name, task in ours.items() if not task.ignore_result or not task.acks_late] == []

@@ -31,9 +31,9 @@ PARAMS = {"order": 1, "shop": "合作社", "hub": "服务点"}
 
 
 def queued_tasks() -> list[dict]:
-    """The task messages waiting in the Celery queue on this test's Redis."""
+    """The task messages waiting in the notifications queue on this test's Redis."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    return [json.loads(raw)["headers"] for raw in client.lrange("celery", 0, -1)]
+    return [json.loads(raw)["headers"] for raw in client.lrange("notifications", 0, -1)]
 
 
 def test_notify_writes_the_notification_and_its_outbox_rows_in_the_callers_transaction(
@@ -239,7 +239,7 @@ def test_failed_sends_back_off_and_give_up(db, settings):
 
 def test_the_sweep_wakes_channels_with_due_rows(db):
     notify_many(users=[ConsumerFactory() for _ in range(3)], kind="stream.live", params={"shop": "s", "title": "t"})
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("notifications")
     report = outbox_sweep()
     assert report["woken"] == ["push"]
     assert [t["argsrepr"] for t in queued_tasks()] == ["('push',)"]
