@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from .metrics import BREAKER_OPEN
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,6 +37,7 @@ class Breaker:
             first = not self.down
             self.down, self.down_until = True, time.monotonic() + retry_after
         if first:
+            _set_open_metric(self.name, 1)
             logger.warning("%s: unreachable (%s: %s); %s for %.0f s at a time until it answers",
                            self.name, exc.__class__.__name__, exc, self.consequence, retry_after)
 
@@ -43,8 +46,14 @@ class Breaker:
             with self._lock:
                 was_down, self.down = self.down, False
             if was_down:
+                _set_open_metric(self.name, 0)
                 logger.warning("%s: answers again", self.name)
 
     def reset(self) -> None:
         with self._lock:
             self.down_until, self.down = 0.0, False
+        _set_open_metric(self.name, 0)
+
+
+def _set_open_metric(name: str, value: int) -> None:
+    BREAKER_OPEN.labels(name).set(value)

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from core.metrics import metrics_view
+
 api_patterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
@@ -19,6 +21,7 @@ api_patterns = [
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 if settings.DEBUG:

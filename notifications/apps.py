@@ -7,4 +7,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        from . import notices  # noqa: F401 - registers this app's notification kinds
+        from . import metrics, notices  # noqa: F401 - registers its gauges and notification kinds
