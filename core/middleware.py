@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .errors import error_body
+from .i18n import language_for, scope_header
 
 
 def _too_large_body() -> dict:
@@ -44,27 +45,6 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _header(scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _language(scope) -> str:
-    from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
-
-    accept = (_header(scope, b"accept-language") or b"").decode("latin-1")
-    for code, _quality in parse_accept_lang_header(accept):
-        if code == "*":
-            break
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
-
-
 class RequestBodyLimit:
     """ASGI middleware: no HTTP body larger than ``MAX_REQUEST_BYTES`` is read (413 instead)."""
 
@@ -76,7 +56,7 @@ class RequestBodyLimit:
             return await self.app(scope, receive, send)
         limit = settings.MAX_REQUEST_BYTES
         try:
-            declared = int(_header(scope, b"content-length") or 0)
+            declared = int(scope_header(scope, b"content-length") or 0)
         except ValueError:
             declared = 0
         if declared > limit:
@@ -107,7 +87,7 @@ class RequestBodyLimit:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope, send):
-        with translation.override(_language(scope)):
+        with translation.override(language_for(scope)):
             body = json.dumps(_too_large_body(), ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
