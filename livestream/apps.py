@@ -7,4 +7,4 @@ class LivestreamConfig(AppConfig):
     verbose_name = _("Live streams")
 
     def ready(self):
-        from . import checks, metrics, receivers  # noqa: F401
+        from . import broadcasts, checks, metrics, receivers  # noqa: F401

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import FOLLOWER_BATCH_SIZE, followers_notify_stream_live_batch
+from .services import fanout
 from .services.outbox import deliveries_purge, outbox_drain, outbox_sweep
 
 
@@ -18,13 +18,12 @@ def sweep_outbox() -> dict:
     return outbox_sweep()
 
 
-@shared_task(name="notifications.followers_notify_stream_live")
-def followers_notify_stream_live(stream_id: int, after_follow_id: int = 0) -> None:
-    """Tell one batch of the shop's followers that it is live, then queue the next batch."""
-    cursor = followers_notify_stream_live_batch(stream_id=stream_id, after_follow_id=after_follow_id,
-                                                limit=FOLLOWER_BATCH_SIZE)
+@shared_task(name="notifications.broadcast")
+def broadcast(kind: str, key: str, after: int = 0) -> None:
+    """Tell one batch of a broadcast's audience (a shop's followers), then queue the next batch."""
+    cursor = fanout.broadcast_batch(kind=kind, key=key, after=after, limit=fanout.BATCH_SIZE)
     if cursor is not None:
-        followers_notify_stream_live.delay(stream_id, cursor)
+        broadcast.delay(kind, key, cursor)
 
 
 @shared_task(name="notifications.purge_deliveries")

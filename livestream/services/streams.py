@@ -16,8 +16,10 @@ from catalog.models import Product
 from core.errors import Conflict, DomainError, ValidationFailed
 from core.transitions import ensure_transition
 from merchants.models import Merchant
+from notifications.services import broadcast_start_on_commit
 
 from .. import events
+from ..broadcasts import STREAM_LIVE
 from ..models import Stream, StreamEvent, new_stream_key
 from ._common import MerchantNotApproved, approved_merchant_of, owned_stream
 
@@ -66,10 +68,7 @@ def _transition(stream: Stream, target: str, *, actor=None, reason: str = "") ->
                                from_status=previous, to_status=target, reason=reason)
     events.stream_status(stream_id=stream.pk, status=target)
     if target == S.LIVE:
-        from notifications.tasks import followers_notify_stream_live
-
-        stream_id = stream.pk
-        transaction.on_commit(lambda: followers_notify_stream_live.delay(stream_id), robust=True)
+        broadcast_start_on_commit(kind=STREAM_LIVE, key=str(stream.pk))
     elif target == S.ENDED:
         from .offers import offers_end_for_stream
 

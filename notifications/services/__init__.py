@@ -19,12 +19,12 @@ from core.errors import NotFound
 
 from ..models import Delivery, Notification, Preference
 from ..texts import channels_for, render
-from .fanout import FOLLOWER_BATCH_SIZE, followers_notify_stream_live_batch  # noqa: F401 - public
+from .fanout import AudienceBatch, broadcast_batch, broadcast_register, broadcast_start_on_commit  # noqa: F401
 from .outbox import outbox_wake_on_commit
 
 __all__ = [
     "notify", "notify_many", "notification_mark_read", "notifications_mark_all_read", "preference_update",
-    "followers_notify_stream_live_batch", "FOLLOWER_BATCH_SIZE",
+    "AudienceBatch", "broadcast_batch", "broadcast_register", "broadcast_start_on_commit",
 ]
 
 

@@ -114,12 +114,12 @@ def test_the_owner_lists_its_own_including_cancelled(client_for, owner, shop):
 def test_start_end_by_hand_with_timestamps_events_and_go_live_alerts(client_for, owner, scheduled_stream,
                                                                       django_capture_on_commit_callbacks):
     client = client_for(owner)
-    with mock.patch("notifications.tasks.followers_notify_stream_live.delay") as notify:
+    with mock.patch("notifications.tasks.broadcast.delay") as notify:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"/api/streams/{scheduled_stream.pk}/start/")
     assert response.status_code == 200
     assert response.json()["status"] == "live" and response.json()["started_at"]
-    notify.assert_called_once_with(scheduled_stream.pk)
+    notify.assert_called_once_with("stream.live", str(scheduled_stream.pk))
     response = client.post(f"/api/streams/{scheduled_stream.pk}/end/")
     assert response.json()["status"] == "ended" and response.json()["ended_at"]
     assert list(StreamEvent.objects.filter(stream=scheduled_stream).values_list("from_status", "to_status")) == [

@@ -10,7 +10,7 @@ from livestream.models import Stream
 from merchants.models import Follow
 from notifications import tasks
 from notifications.models import Delivery, FanOut, Notification
-from notifications.services import followers_notify_stream_live_batch
+from notifications.services import broadcast_batch
 from notifications.services.fanout import fanouts_resume
 from tests.factories import ConsumerFactory, StreamFactory
 
@@ -27,15 +27,15 @@ def live_stream_with_followers():
 
 def test_followers_are_told_in_batches_each_once(live_stream_with_followers, monkeypatch):
     stream, followers = live_stream_with_followers
-    monkeypatch.setattr(tasks, "FOLLOWER_BATCH_SIZE", 10)
+    monkeypatch.setattr(tasks.fanout, "BATCH_SIZE", 10)
     queued = []
-    monkeypatch.setattr(tasks.followers_notify_stream_live, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(tasks.broadcast, "delay", lambda *args: queued.append(args))
 
-    tasks.followers_notify_stream_live(stream.pk)  # what the live hook calls
+    tasks.broadcast("stream.live", str(stream.pk))  # what going live queues
     assert Notification.objects.filter(kind="stream.live").count() == 10
-    cursor = queued[-1][1]
-    tasks.followers_notify_stream_live(stream.pk, cursor)
-    tasks.followers_notify_stream_live(stream.pk, queued[-1][1])
+    cursor = queued[-1][2]
+    tasks.broadcast("stream.live", str(stream.pk), cursor)
+    tasks.broadcast("stream.live", str(stream.pk), queued[-1][2])
     assert Notification.objects.filter(kind="stream.live").count() == 25
     assert len(queued) == 2  # the third batch was short: finished
 
@@ -46,29 +46,29 @@ def test_followers_are_told_in_batches_each_once(live_stream_with_followers, mon
     assert fanout.finished_at and fanout.notified == 25
 
     # A retried or repeated task changes nothing.
-    tasks.followers_notify_stream_live(stream.pk)
-    tasks.followers_notify_stream_live(stream.pk, cursor)
+    tasks.broadcast("stream.live", str(stream.pk))
+    tasks.broadcast("stream.live", str(stream.pk), cursor)
     assert Notification.objects.filter(kind="stream.live").count() == 25
     assert set(Notification.objects.values_list("user_id", flat=True)) == {u.pk for u in followers}
 
 
 def test_an_ended_stream_stops_the_broadcast(live_stream_with_followers):
     stream, _followers = live_stream_with_followers
-    assert followers_notify_stream_live_batch(stream_id=stream.pk, after_follow_id=0, limit=10) is not None
+    assert broadcast_batch(kind="stream.live", key=str(stream.pk), after=0, limit=10) is not None
     Stream.objects.filter(pk=stream.pk).update(status=Stream.Status.ENDED)
     cursor = FanOut.objects.get().cursor
-    assert followers_notify_stream_live_batch(stream_id=stream.pk, after_follow_id=cursor, limit=10) is None
+    assert broadcast_batch(kind="stream.live", key=str(stream.pk), after=cursor, limit=10) is None
     assert Notification.objects.count() == 10 and FanOut.objects.get().finished_at
 
 
 def test_a_broken_chain_is_resumed_by_the_sweep(live_stream_with_followers, monkeypatch):
     stream, _followers = live_stream_with_followers
     queued = []
-    monkeypatch.setattr(tasks.followers_notify_stream_live, "delay", lambda *args: queued.append(args))
-    cursor = followers_notify_stream_live_batch(stream_id=stream.pk, after_follow_id=0, limit=10)
+    monkeypatch.setattr(tasks.broadcast, "delay", lambda *args: queued.append(args))
+    cursor = broadcast_batch(kind="stream.live", key=str(stream.pk), after=0, limit=10)
     # ... and the worker died before queueing the next batch.
     assert fanouts_resume() == 0  # not stalled yet
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
         assert fanouts_resume() == 1
         assert fanouts_resume() == 0  # one resume per stall period
-    assert queued == [(stream.pk, cursor)]
+    assert queued == [("stream.live", str(stream.pk), cursor)]
