@@ -7,4 +7,4 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
-        from . import notices  # noqa: F401 - registers this app's notification kinds
+        from . import notices, receivers  # noqa: F401 - registers its notification kinds and event receivers

@@ -74,13 +74,15 @@ class DomainEvent:
 
         return decorate
 
-    def send(self, **payload) -> None:
+    def send(self, **payload) -> list:
+        """Run the in-transaction receivers now (their results are returned, in order) and
+        schedule the after-commit ones."""
         if set(payload) != set(self.payload):
             raise TypeError(f"{self.name} takes {sorted(self.payload)}, got {sorted(payload)}")
-        for receiver in list(self._receivers[IN_TRANSACTION]):
-            receiver(**payload)
+        results = [receiver(**payload) for receiver in list(self._receivers[IN_TRANSACTION])]
         for receiver in list(self._receivers[AFTER_COMMIT]):
             transaction.on_commit(_guarded(self.name, receiver, payload))
+        return results
 
 
 def _guarded(name: str, receiver: Callable, payload: dict) -> Callable[[], None]:

@@ -21,6 +21,7 @@ from core.masking import mask_number
 from core.transitions import ensure_transition
 from notifications.services import notify
 
+from ..domain_events import credential_lapsed
 from ..models import Credential, CredentialEvent, Merchant
 from ..selectors import today, valid_credentials
 from ..uploads import check_upload, renamed
@@ -124,10 +125,8 @@ def _withdraw_dependents(credential: Credential, *, reason: str) -> int:
         pk=credential.pk
     ).exists():
         return 0
-    from catalog.services import products_withdraw_for_credential
-
-    return products_withdraw_for_credential(merchant_id=credential.merchant_id, credential_kind=credential.kind,
-                                            reason=reason)
+    return sum(credential_lapsed.send(merchant_id=credential.merchant_id, credential_kind=credential.kind,
+                                      reason=reason))
 
 
 def credential_expire(*, credential_id: int, day: datetime.date | None = None) -> bool:

@@ -14,7 +14,7 @@ from regions.models import Region
 
 from ..models import Credential, Merchant, MerchantEvent
 from ..selectors import IDENTITY_CREDENTIAL, valid_credentials
-from ..signals import merchant_stopped_selling
+from ..domain_events import merchant_renamed, merchant_stopped_selling
 from ..uploads import check_upload, renamed
 
 S = Merchant.Status
@@ -60,7 +60,7 @@ def merchant_transition(*, merchant: Merchant, to: str, actor=None, reason: str 
     merchant.status = to
     merchant.save(update_fields=["status", "updated_at"])
     if was_selling and to != S.APPROVED:
-        merchant_stopped_selling.send(sender=Merchant, merchant=merchant, actor=actor, reason=reason)
+        merchant_stopped_selling.send(merchant_id=merchant.pk, actor=actor, reason=reason)
     return merchant
 
 
@@ -122,9 +122,7 @@ def merchant_update(*, merchant: Merchant, actor, **changes) -> Merchant:
         setattr(merchant, name, value.strip() if name == "shop_name" else value)
     merchant.save()  # recomputes the county from the village
     if "shop_name" in changes:
-        from catalog.services import products_reindex_for_merchant
-
-        products_reindex_for_merchant(merchant_id=merchant.pk)
+        merchant_renamed.send(merchant_id=merchant.pk)
     return merchant
 
 
