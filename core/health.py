@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from .redis import probe
+
 
 def _database() -> None:
     with connection.cursor() as cursor:
@@ -26,15 +28,9 @@ def _channel_layer() -> None:
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
     if backend == "channels.layers.InMemoryChannelLayer":
         return
-    import redis
-
     for host in settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]:
-        address = host["address"] if isinstance(host, dict) else host
-        client = redis.Redis.from_url(address, socket_timeout=1, socket_connect_timeout=1)
-        try:
+        with probe(host["address"] if isinstance(host, dict) else host) as client:
             client.ping()
-        finally:
-            client.close()
 
 
 CHECKS = {"database": _database, "cache": _cache, "channel_layer": _channel_layer}

@@ -41,6 +41,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from .redis import REDIS_ERRORS, probe
+
 logger = logging.getLogger(__name__)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -87,16 +89,12 @@ class _CacheStats(Collector):
         url = getattr(settings, "REDIS_URL", "")
         if not url:
             return
-        import redis
-
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         try:
-            stats = client.info("stats")
-        except redis.RedisError as exc:
+            with probe(url) as client:
+                stats = client.info("stats")
+        except REDIS_ERRORS as exc:
             logger.warning("cache metrics not read: %s", exc.__class__.__name__)
             return
-        finally:
-            client.close()
         for key in ("keyspace_hits", "keyspace_misses"):
             family = GaugeMetricFamily(f"cunbo_redis_{key}", f"Redis INFO {key} (since Redis started).")
             family.add_metric([], float(stats.get(key, 0)))

@@ -25,11 +25,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.utils import timezone
 
 from core.breaker import Breaker
+from core.redis import REDIS_ERRORS, shared_client
 
 ADMITTED, BYPASS, SOLD_OUT, OVER_LIMIT, MISSING = "admitted", "bypass", "sold_out", "over_limit", "missing"
 
@@ -105,13 +105,9 @@ class _Client:
         if url != self._url:
             with self._lock:
                 if url != self._url:
-                    timeout = settings.ORDERS_GATE_SOCKET_TIMEOUT
-                    # A request thread waits (up to the timeout) for a free connection rather than failing:
-                    # with hundreds of ASGI threads a plain pool ran out and tripped the breaker.
-                    pool = redis.BlockingConnectionPool.from_url(
-                        url, max_connections=settings.ORDERS_GATE_MAX_CONNECTIONS, timeout=timeout,
-                        socket_timeout=timeout, socket_connect_timeout=timeout)
-                    client = redis.Redis(connection_pool=pool)
+                    client = shared_client(url, role="offer gate", blocking=True,
+                                           timeout=settings.ORDERS_GATE_SOCKET_TIMEOUT,
+                                           max_connections=settings.ORDERS_GATE_MAX_CONNECTIONS)
                     self._scripts = {name: client.register_script(body) for name, body in
                                      (("reserve", _RESERVE), ("release", _RELEASE), ("load", _LOAD))}
                     self._client, self._url = client, url
@@ -125,7 +121,6 @@ class _Client:
 
 
 _client = _Client()
-_REDIS_ERRORS = (redis.RedisError, OSError)
 
 
 def _keys(offer_id: int) -> tuple[str, str, str]:
@@ -158,7 +153,7 @@ def gate_reserve(*, buyer_id: int, lines: list[GateLine], idempotency_key: str =
                 return {1: ADMITTED, 2: BYPASS, 0: SOLD_OUT, -2: OVER_LIMIT}[code]
             offer_gate_reset(offer_id=lines[index - 1].offer_id)
         return None
-    except _REDIS_ERRORS as exc:
+    except REDIS_ERRORS as exc:
         _client.failed(exc)
         return None
 
@@ -171,7 +166,7 @@ def gate_release(*, buyer_id: int, lines: list[GateLine]) -> None:
     try:
         for line in lines:
             _client.script("release")(keys=list(_keys(line.offer_id)[:2]), args=[buyer_id, line.quantity], client=client)
-    except _REDIS_ERRORS as exc:
+    except REDIS_ERRORS as exc:
         _client.failed(exc)
 
 
@@ -196,7 +191,7 @@ def offer_gate_reset(*, offer_id: int) -> None:
         args.extend([buyer_id, quantity])
     try:
         _client.script("load")(keys=list(_keys(offer_id)), args=args, client=client)
-    except _REDIS_ERRORS as exc:
+    except REDIS_ERRORS as exc:
         _client.failed(exc)
 
 
@@ -208,7 +203,7 @@ def offer_gate_close(*, offer_id: int) -> None:
     left = _keys(offer_id)[0]
     try:
         client.set(left, 0, keepttl=True) if client.exists(left) else None
-    except _REDIS_ERRORS as exc:
+    except REDIS_ERRORS as exc:
         _client.failed(exc)
 
 
@@ -225,7 +220,7 @@ def gate_left(*, offer_id: int) -> int | None:
         return None
     try:
         value = client.get(_keys(offer_id)[0])
-    except _REDIS_ERRORS as exc:
+    except REDIS_ERRORS as exc:
         _client.failed(exc)
         return None
     return None if value is None else int(value)

@@ -8,19 +8,14 @@ on one server never hear each other's rooms.
 from __future__ import annotations
 
 import functools
-import threading
 from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
 
 from core.breaker import Breaker
+from core.redis import REDIS_ERRORS, shared_client  # noqa: F401 - REDIS_ERRORS: the room's callers use it
 
-_lock = threading.Lock()
-_sync_clients: dict[str, redis.Redis] = {}
-
-# What a Redis call of the live room may raise when Redis is away, paused or restarting.
-REDIS_ERRORS = (redis.RedisError, OSError)
 
 
 @functools.lru_cache(maxsize=8)
@@ -43,16 +38,7 @@ def viewers_key(stream_id: int) -> str:
 
 def sync_client() -> redis.Redis:
     """One thread-safe pooled client per URL for sync code (services, selectors, on_commit)."""
-    url = settings.REDIS_URL
-    client = _sync_clients.get(url)
-    if client is None:
-        with _lock:
-            client = _sync_clients.get(url)
-            if client is None:
-                client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                              max_connections=200, health_check_interval=30)
-                _sync_clients[url] = client
-    return client
+    return shared_client(settings.REDIS_URL, role="live room")
 
 
 # After a failed call, sync callers skip Redis for LIVE_ROOM_REDIS_RETRY_AFTER seconds: without it
