@@ -21,6 +21,7 @@ from notifications.services import notify
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
+from .locks import merchant_order_lock, merchant_orders_lock, order_lock
 
 MO = MerchantOrder.Status
 SHIPPED_OR_LATER = {MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
@@ -74,7 +75,7 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
 
 
 def _locked_order(*, order_id: int, buyer=None) -> Order:
-    queryset = Order.objects.select_for_update(of=("self",))
+    queryset = Order.objects.select_for_update(of=("self",))  # the first lock (orders/services/locks.py)
     if buyer is not None:
         queryset = queryset.filter(buyer=buyer)
     order = queryset.filter(pk=order_id).first()
@@ -84,8 +85,8 @@ def _locked_order(*, order_id: int, buyer=None) -> Order:
 
 
 def _locked_merchant_orders(order: Order) -> list[MerchantOrder]:
-    return list(MerchantOrder.objects.select_for_update(of=("self",)).select_related("merchant__user", "order__buyer")
-                .filter(order=order).order_by("pk"))
+    return merchant_orders_lock(order=order, queryset=MerchantOrder.objects.select_related("merchant__user",
+                                                                                         "order__buyer"))
 
 
 # --- payment window ----------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def order_expire(*, order_id: int) -> bool:
     """Cancel an order unpaid past its deadline and return its units; False if it needs nothing
     (paid meanwhile, already cancelled, or not due). Two sweeps at once: the second waits on the
     row lock, then finds it cancelled, so units go back exactly once."""
-    order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    order = order_lock(order_id=order_id)
     if order is None or order.status != Order.Status.PENDING_PAYMENT or order.payment_deadline > timezone.now():
         return False
     merchant_orders = _locked_merchant_orders(order)
@@ -177,8 +178,8 @@ def merchant_order_returned(*, merchant_order_id: int, actor=None, reason: str) 
     (the logistics scan that records the return)."""
     from .disputes import FULLY_REFUNDABLE_FROM
 
-    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order__buyer")
-          .get(pk=merchant_order_id))
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id,
+                             queryset=MerchantOrder.objects.select_related("order__buyer"))
     if mo.status not in FULLY_REFUNDABLE_FROM:
         return mo  # already refunded in full (a dispute), or never paid
     left = refundable_amount(mo)
@@ -239,7 +240,7 @@ def order_settle(*, order: Order) -> None:
     statuses = set(MerchantOrder.objects.filter(order=order).values_list("status", flat=True))
     if order.status != Order.Status.PAID or not statuses <= TERMINAL:
         return
-    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    order = order_lock(order_id=order.pk)  # the callers hold it already (the lock order): no wait
     if order.status != Order.Status.PAID:
         return
     order_transition(order, Order.Status.COMPLETED if MO.COMPLETED in statuses else Order.Status.CANCELLED,
@@ -256,8 +257,8 @@ def _complete(mo: MerchantOrder, *, actor, reason: str) -> MerchantOrder:
 @transaction.atomic
 def merchant_order_confirm(*, buyer, merchant_order_id: int) -> MerchantOrder:
     """The buyer confirms receipt of a delivered merchant order."""
-    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order", "merchant__user")
-          .filter(pk=merchant_order_id, order__buyer=buyer).first())
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id, queryset=MerchantOrder.objects.select_related(
+        "order", "merchant__user").filter(order__buyer=buyer))
     if mo is None:
         raise NotFound(_("No such order."))
     return _complete(mo, actor=buyer, reason="receipt confirmed by the buyer")
@@ -271,8 +272,8 @@ def merchant_orders_auto_confirm(*, limit: int | None = None) -> int:
     done = 0
     for pk in ids:
         with transaction.atomic():
-            mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order", "merchant__user")
-                  .filter(pk=pk, status=MO.DELIVERED, delivered_at__lte=cutoff).first())
+            mo = merchant_order_lock(merchant_order_id=pk, queryset=MerchantOrder.objects.select_related(
+                "order", "merchant__user").filter(status=MO.DELIVERED, delivered_at__lte=cutoff))
             if mo is not None:
                 _complete(mo, actor=None, reason="confirmed automatically after delivery")
                 done += 1
