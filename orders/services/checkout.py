@@ -32,7 +32,6 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.stock import product_stock_take
 from core.errors import ValidationFailed
-from core.masking import mask_name
 from livestream import events as room
 from merchants.models import Merchant
 from regions.models import Region
@@ -134,8 +133,9 @@ def _read_orm(lines, address, stream_id, now) -> dict:
     offers = [{"id": o.pk, "product_id": o.product_id, "stream_id": o.stream_id, "price": o.price,
                "per_buyer_limit": o.per_buyer_limit, "remaining": o.remaining, "live": o.status == Offer.Status.LIVE and o.ends_at > now}
               for o in Offer.objects.filter(pk__in=offer_ids)] if offer_ids else []
-    stream_exists = bool(stream_id) and Stream.objects.filter(pk=stream_id).exists()
-    return {"village": village, "products": products, "offers": offers, "stream_exists": stream_exists,
+    stream_merchant_id = (Stream.objects.filter(pk=stream_id).values_list("merchant_id", flat=True).first()
+                          if stream_id else None)
+    return {"village": village, "products": products, "offers": offers, "stream_merchant_id": stream_merchant_id,
             "order_id": None, "merchant_order_ids": [None] * len(lines), "line_ids": [None] * len(lines)}
 
 
@@ -160,8 +160,12 @@ def _check(lines, snapshot, stream_id):
                 raise ValidationFailed(fields={"stream": [_("This offer belongs to another live stream.")]})
             if not offer["live"]:
                 raise OfferNotLive()
-    if stream_id and not snapshot["stream_exists"]:
+    if stream_id and snapshot["stream_merchant_id"] is None:
         raise ValidationFailed(fields={"stream": [_("No such live stream.")]})
+    if stream_id and not offers and all(p["merchant_id"] != snapshot["stream_merchant_id"] for p in products.values()):
+        # The stream's shop sells none of it: the order is not the stream's (docs/live-room.md). Its lines
+        # of other shops never count for a stream anyway (sale.made, the stream's totals).
+        stream_id = None
     if not stream_id and offers:
         streams = {o["stream_id"] for o in offers.values()}
         stream_id = streams.pop() if len(streams) == 1 else None
@@ -311,7 +315,8 @@ def _write_with_offer_sql(plan: CheckoutPlan, answer) -> None:
 
 
 def checkout_write(*, plan: CheckoutPlan, answer_for=None) -> Order:
-    """Write a planned order and reserve its units; the room hears of the sale after COMMIT.
+    """Write a planned order and reserve its units; the room hears of the offers' units after COMMIT
+    (of the sale itself once it is paid: ``sale.made`` is sent by ``order_mark_paid``).
 
     ``answer_for(order)`` (optional) is called once the order has its ids, before the contended
     rows are taken, and returns what to store in the same transaction (a ``core.idempotency.Answer``
@@ -354,7 +359,8 @@ def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream
 
 
 def _publish_sale(plan: CheckoutPlan) -> None:
-    """Room events, sent only if the checkout commits (livestream.events uses on_commit)."""
+    """The offers' new counts for their rooms, sent only if the checkout commits (livestream.events
+    uses on_commit). ``sale.made`` waits for the payment (lifecycle.order_mark_paid)."""
     from livestream.models import Offer
 
     from ..gate import offer_gate_close
@@ -365,8 +371,3 @@ def _publish_sale(plan: CheckoutPlan) -> None:
         if left == 0:
             room.offer_ended(stream_id=stream_id, offer_id=offer_id, remaining=0, reason=Offer.EndReason.SOLD_OUT)
             transaction.on_commit(lambda offer_id=offer_id: offer_gate_close(offer_id=offer_id))
-    if plan.order.stream_id:
-        masked = mask_name(buyer_display_name(plan.buyer))
-        for line in plan.lines:
-            room.sale_made(stream_id=plan.order.stream_id, product_id=line.product_id, quantity=line.quantity,
-                           buyer_masked=masked)

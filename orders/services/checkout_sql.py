@@ -8,7 +8,7 @@ Every statement of the checkout that is not plain ORM lives here, so the rules s
   that keep the offer from overselling, the buyer within the offer's limit and within what one buyer
   may hold unpaid (portable SQL; the PostgreSQL statements below fold the last two in);
 - ``snapshot_read`` (PostgreSQL): the village, the products with their shops, the offers and the
-  stream in one statement, which also allocates the new rows' ids so the answer can be rendered
+  stream's shop in one statement, which also allocates the new rows' ids so the answer can be rendered
   (and stored with the write) before anything is written;
 - ``order_rows_write`` (PostgreSQL): the buyer's unpaid holds and offer counters, the order, its merchant orders and
   lines, the bought cart items and the Idempotency-Key's answer in one statement, inside the
@@ -130,7 +130,7 @@ SELECT
      SELECT id, product_id, stream_id, price::text AS price, per_buyer_limit, remaining,
             (status = 'live' AND ends_at > %(now)s) AS live
      FROM livestream_offer WHERE id = ANY(%(offers)s::bigint[])) o),
-  EXISTS (SELECT 1 FROM livestream_stream WHERE id = %(stream)s),
+  (SELECT merchant_id FROM livestream_stream WHERE id = %(stream)s),
   nextval(pg_get_serial_sequence('orders_order', 'id')),
   ARRAY(SELECT nextval(pg_get_serial_sequence('orders_merchantorder', 'id')) FROM generate_series(1, %(n)s)),
   ARRAY(SELECT nextval(pg_get_serial_sequence('orders_orderline', 'id')) FROM generate_series(1, %(n)s))
@@ -146,7 +146,7 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
     """One statement: what the checkout decides on, plus ids for an order of ``lines`` lines
     (as many merchant-order ids as lines: one merchant order never has fewer lines). Unused ids
     are simply skipped, as a rolled-back insert would skip them."""
-    village, products, offers, stream_exists, order_id, mo_ids, line_ids = _prepared_fetchone(
+    village, products, offers, stream_merchant_id, order_id, mo_ids, line_ids = _prepared_fetchone(
         _SNAPSHOT, {"village": village_id, "products": product_ids, "offers": offer_ids, "stream": stream_id or 0,
                     "now": now, "n": lines})
     products, offers = _json(products), _json(offers)
@@ -154,7 +154,8 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
         row["price"] = Decimal(row["price"])
     for row in offers:
         row["price"] = Decimal(row["price"])
-    return {"village": _json(village), "products": products, "offers": offers, "stream_exists": stream_exists,
+    return {"village": _json(village), "products": products, "offers": offers,
+            "stream_merchant_id": stream_merchant_id,
             "order_id": order_id, "merchant_order_ids": mo_ids, "line_ids": line_ids}
 
 

@@ -130,11 +130,30 @@ def order_mark_paid(*, order: Order, actor=None) -> Order:
     for product_id, quantity in sorted(sold.items()):
         Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
     notify(user=order.buyer, kind="order.paid", params={"order": order.pk})
+    _announce_sale(order)
     for mo in (MerchantOrder.objects.filter(order=order).select_related("merchant__user")
                .annotate(item_count=Sum("lines__quantity"))):
         notify(user=mo.merchant.user, kind="merchant_order.paid",
                params={"merchant_order": mo.pk, "items": mo.item_count, "total": str(mo.total)})
     return order
+
+
+def _announce_sale(order: Order) -> None:
+    """``sale.made`` for a paid order placed in a live stream, after commit: one per line of the
+    stream's own shop (another shop's line in the same order is no sale of that room)."""
+    if not order.stream_id:
+        return
+    from core.masking import mask_name
+
+    from .checkout import buyer_display_name
+
+    lines = list(OrderLine.objects.filter(
+        merchant_order__order=order, merchant_order__merchant_id=F("merchant_order__order__stream__merchant_id"))
+        .order_by("pk").values_list("product_id", "quantity"))
+    if lines:
+        masked = mask_name(buyer_display_name(order.buyer))
+        for product_id, quantity in lines:
+            room.sale_made(stream_id=order.stream_id, product_id=product_id, quantity=quantity, buyer_masked=masked)
 
 
 # --- refunds -----------------------------------------------------------------------------------

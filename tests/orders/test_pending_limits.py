@@ -10,11 +10,8 @@ from django.utils import timezone
 
 from orders.models import Order, PendingHold
 from orders.services import orders_expire_unpaid
-from payments.models import Payment
-from payments.providers.sandbox import sandbox_notice
-from payments.signature import sign
 from tests import factories
-from tests.orders.conftest import checkout_body
+from tests.orders.conftest import checkout_body, pay
 
 pytestmark = pytest.mark.django_db
 URL = "/api/orders/"
@@ -37,14 +34,6 @@ def _refusal(response):
     error = response.json()["error"]
     assert error["code"] == "pending_limit" and error["fields"]["items"]
     return error
-
-
-def pay(client, order_id):
-    payment = Payment.objects.get(pk=client.post(f"/api/orders/{order_id}/pay/", {}, format="json").json()["id"])
-    body = sandbox_notice(payment=payment)
-    response = client.post("/api/payments/webhook/sandbox/", body, content_type="application/json",
-                           HTTP_X_CUNBO_SIGNATURE=sign(body))
-    assert response.json() == {"outcome": "paid"}
 
 
 def test_the_hoarding_attack_stops_at_the_buyers_unit_cap(client_for, consumer, shop, address):
