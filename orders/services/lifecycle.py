@@ -46,7 +46,9 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
     ``cancelled`` under the order's row lock, which only one caller can do).
 
     Offer units go back to the offer while it is live, else to the product's stock: an ended
-    offer's allocation has gone back to the shelf, so its returns do too."""
+    offer's allocation has gone back to the shelf, so its returns do too. In the lock order: the
+    buyer's counters, then every product row involved (by pk), then the offers (by pk), so a cancel
+    never waits on an offer while holding what a checkout (stock, then offer) needs."""
     from ..gate import GateLine, gate_release
 
     offer_units: dict[tuple[int, int], int] = defaultdict(int)
@@ -60,6 +62,8 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
     for (offer_id, _product_id), quantity in sorted(offer_units.items()):
         OfferPurchase.objects.filter(offer_id=offer_id, buyer_id=order.buyer_id, quantity__gte=quantity).update(
             quantity=F("quantity") - quantity)
+    involved = sorted(set(product_units) | {product_id for _offer_id, product_id in offer_units})
+    list(Product.objects.select_for_update().filter(pk__in=involved).order_by("pk").values_list("pk", flat=True))
     back_to_offer = []
     for (offer_id, product_id), quantity in sorted(offer_units.items()):
         row = _give_back_to_offer(offer_id=offer_id, quantity=quantity)

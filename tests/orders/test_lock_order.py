@@ -5,13 +5,15 @@ Real threads, each with its own PostgreSQL connection."""
 
 import logging
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
 from django.db.models import Sum
 
-from orders.models import Dispute, MerchantOrder, Order
+from catalog.models import Product
+from orders.models import Dispute, Order
 from payments.models import Payment, Refund
 from payments.providers.sandbox import sandbox_notice
 from payments.signature import sign
@@ -20,6 +22,7 @@ from tests.orders.conftest import checkout_body, run_parallel
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROUNDS = 30
+SLOW_ROUNDS = 4
 
 
 def _paid_order(client, product, address) -> Order:
@@ -97,3 +100,80 @@ def test_a_transient_database_error_is_a_logged_503(client_for, consumer, produc
     assert record.levelno == logging.WARNING and "SQLSTATE 55P03" in record.getMessage()
     assert f"/api/orders/{order_id}/cancel/" in record.getMessage() and record.exc_info is None
     assert Order.objects.get(pk=order_id).status == "pending_payment"  # nothing changed
+
+
+@pytest.fixture
+def no_caps(settings):
+    settings.ORDERS_PENDING_MAX_ORDERS = settings.ORDERS_PENDING_MAX_UNITS = 10_000
+    settings.ORDERS_PENDING_MAX_SHARE = Decimal("1")
+
+
+@pytest.fixture
+def slow_stock_take(monkeypatch):
+    """A slow round trip after a checkout in a worker thread took a product's stock, before it takes
+    the offer: wide enough for the other path to come in between, so a lock-order inversion deadlocks
+    every time instead of once in a while."""
+    from orders.services import checkout
+
+    take = checkout.product_stock_take
+
+    def slow(**kwargs):
+        taken = take(**kwargs)
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(0.4)
+        return taken
+
+    monkeypatch.setattr(checkout, "product_stock_take", slow)
+
+
+def _later(job, delay=0.15):
+    def run():
+        time.sleep(delay)  # once the checkout holds the stock row
+        return job()
+    return run
+
+
+def _mixed(address, offer):
+    """A product's stock and its flash offer in one order: the checkout takes the stock, then the offer."""
+    return checkout_body(address, {"product": offer.product_id, "quantity": 1},
+                         {"product": offer.product_id, "quantity": 1, "offer": offer.pk})
+
+
+def test_a_cancel_returning_stock_and_offer_units_never_deadlocks_with_a_checkout(client_for, address, no_caps,
+                                                                                 slow_stock_take):
+    offer = factories.OfferFactory(quantity=1000)
+    product = offer.product
+    Product.objects.filter(pk=product.pk).update(stock=1000)
+    for _ in range(SLOW_ROUNDS):
+        first, second = client_for(factories.ConsumerFactory()), client_for(factories.ConsumerFactory())
+        order_id = first.post("/api/orders/", _mixed(address, offer), format="json").json()["id"]
+        codes = run_parallel([
+            _later(lambda: first.post(f"/api/orders/{order_id}/cancel/", {}, format="json").status_code),
+            lambda: second.post("/api/orders/", _mixed(address, offer), format="json").status_code,
+        ], workers=2)
+        assert codes == [200, 201], codes
+    held = Order.objects.filter(status="pending_payment").count()
+    assert held == SLOW_ROUNDS
+    assert Product.objects.get(pk=product.pk).stock == 1000 - held
+    offer.refresh_from_db()
+    assert offer.remaining == 1000 - held
+
+
+def test_ending_an_offer_never_deadlocks_with_a_checkout_of_its_product_and_offer(client_for, address, no_caps,
+                                                                                  slow_stock_take):
+    stream = factories.StreamFactory(status="live")
+    product = factories.ProductFactory(merchant=stream.merchant, stock=1000)
+    owner = client_for(stream.merchant.user)
+    sold = 0
+    for _ in range(SLOW_ROUNDS):
+        offer = factories.OfferFactory(stream=stream, product=product, quantity=5)
+        buyer = client_for(factories.ConsumerFactory())
+        codes = run_parallel([
+            _later(lambda: owner.post(f"/api/streams/{stream.pk}/offers/{offer.pk}/end/", {},
+                                      format="json").status_code),
+            lambda: buyer.post("/api/orders/", _mixed(address, offer), format="json").status_code,
+        ], workers=2)
+        assert codes[0] == 200 and codes[1] in (201, 409), codes
+        sold += codes[1] == 201
+    # Every offer handed back what it did not sell: 5 each, less the one unit of each sale.
+    assert Product.objects.get(pk=product.pk).stock == 1000 - sold + SLOW_ROUNDS * 5 - sold
