@@ -39,8 +39,8 @@ from regions.models import Region
 from ..models import CartItem, MerchantOrder, Order, OrderLine
 from . import checkout_sql
 from .errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
-from .holds import Hold, check_first_holds, holds_for, pending_limit_error
 from .fees import delivery_fee
+from .holds import Hold, check_first_holds, holds_for, pending_limit_error
 
 TWO = Decimal("0.01")
 

@@ -26,9 +26,9 @@ from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from ..models import OrderLine, PendingHold
+from .checkout_sql import NO_LIMIT
 from .errors import PendingLimitReached
 
-NO_LIMIT = 2_000_000_000
 BUYER = ""
 
 

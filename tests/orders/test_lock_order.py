@@ -9,7 +9,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from catalog.models import Product
