@@ -47,6 +47,10 @@ class Product(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     price = models.DecimalField(_("price"), max_digits=10, decimal_places=2,
                                 validators=[MinValueValidator(Decimal("0.01"))])
+    # The price the county last approved (set when the product is listed): every later change of
+    # price is measured against it, so small steps cannot walk the price past the review threshold.
+    reviewed_price = models.DecimalField(_("reviewed price"), max_digits=10, decimal_places=2, null=True,
+                                         blank=True, editable=False)
     unit = models.CharField(_("unit"), max_length=16)
     # Units on hand and not reserved. Only ever changed by a conditional UPDATE
     # (catalog.stock), never read-modify-written in Python.

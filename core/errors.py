@@ -7,6 +7,8 @@ in the request's language.
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
@@ -17,6 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+logger = logging.getLogger(__name__)
 
 class DomainError(Exception):
     """A business rule said no. ``status`` is what the API answers."""
@@ -113,6 +116,7 @@ def exception_handler(exc, context):
 
     if not isinstance(exc, exceptions.APIException):
         if isinstance(exc, DatabaseError) and _is_transient(exc):
+            _log_transient(exc, context)
             set_rollback()
             err = ServiceUnavailable()
             return Response(error_body(err.code, err.message), status=503, headers={"Retry-After": "1"})
@@ -143,6 +147,22 @@ def _is_transient(exc: DatabaseError) -> bool:
     from django.db import InterfaceError, OperationalError
 
     return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error (psycopg's, under Django's wrapper), or ""."""
+    cause = exc.__cause__ or exc
+    return getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None) or ""
+
+
+def _log_transient(exc: DatabaseError, context) -> None:
+    """A 503 the database caused is worth a line (a deadlock, a lock or statement timeout, a lost
+    connection): which request, the SQLSTATE (40P01 deadlock, 40001 serialization, 55P03 lock
+    timeout, 57014 cancelled, 08xxx connection), the driver's first line; no traceback."""
+    request = context.get("request") if context else None
+    first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+    logger.warning("transient database error answered 503: SQLSTATE %s on %s %s: %s", sqlstate(exc) or "-",
+                   getattr(request, "method", "-"), getattr(request, "path", "-"), first_line)
 
 
 def json_error_view(status_code: int, code: str, message):

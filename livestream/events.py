@@ -198,7 +198,8 @@ def offer_ended(*, stream_id: int, offer_id: int, remaining: int, reason: str) -
 
 
 def sale_made(*, stream_id: int, product_id: int, quantity: int, buyer_masked: str) -> None:
-    """Every sale, sent by the background publisher (batched with the others of the moment)."""
+    """A paid sale of the stream's own shop (the orders app calls it when an order placed in the stream is
+    paid, never at checkout), sent by the background publisher (batched with the others of the moment)."""
     publish_soon(stream_id, "sale.made", product=product_id, quantity=quantity, buyer=buyer_masked)
 
 

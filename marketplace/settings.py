@@ -399,6 +399,15 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
 from decimal import Decimal as _Decimal  # noqa: E402
 
 ORDERS_PAYMENT_WINDOW = timedelta(minutes=env.int("ORDERS_PAYMENT_WINDOW_MINUTES", default=15))
+# An order with flash-offer units holds scarce units: it has a shorter window (never longer than the other).
+ORDERS_OFFER_PAYMENT_WINDOW = min(ORDERS_PAYMENT_WINDOW,
+                                  timedelta(minutes=env.int("ORDERS_OFFER_PAYMENT_WINDOW_MINUTES", default=5)))
+# What one buyer may hold in unpaid orders (orders/services/holds.py, docs/orders-payments.md): orders and
+# units in all, and units of one product (or one flash offer): a share of what is on sale, never below a floor.
+ORDERS_PENDING_MAX_ORDERS = env.int("ORDERS_PENDING_MAX_ORDERS", default=5)
+ORDERS_PENDING_MAX_UNITS = env.int("ORDERS_PENDING_MAX_UNITS", default=100)
+ORDERS_PENDING_MAX_SHARE = _Decimal(env("ORDERS_PENDING_MAX_SHARE", default="0.25"))
+ORDERS_PENDING_MIN_ITEM_UNITS = env.int("ORDERS_PENDING_MIN_ITEM_UNITS", default=10)
 ORDERS_MAX_LINES = 20
 ORDERS_MAX_LINE_QUANTITY = 99
 # Delivery fee per merchant order by how far the parcel travels (docs/orders-payments.md).

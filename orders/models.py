@@ -155,6 +155,32 @@ class OfferPurchase(models.Model):
         ]
 
 
+class PendingHold(models.Model):
+    """What one buyer holds in unpaid orders, per scope: ``""`` (all of the buyer's unpaid orders and
+    units), ``"p<id>"`` (units of one product's stock) and ``"o<id>"`` (units of one flash offer).
+
+    Unpaid orders hold their units for the payment window; these counters cap what one buyer may hold
+    that way (orders/services/holds.py). Raised only by the checkout's conditional upsert
+    (``… DO UPDATE SET units = units + n WHERE units + n <= max_units AND orders + 1 <= max_orders``,
+    which serialises one buyer's concurrent checkouts on their own rows), lowered when an order
+    leaves ``pending_payment`` (paid, cancelled or expired). ``max_*`` are the caps the last
+    checkout applied (the upsert compares against its own, carried in the inserted row).
+    """
+
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=24, blank=True)
+    orders = models.PositiveIntegerField(default=0)
+    units = models.PositiveIntegerField(default=0)
+    max_orders = models.PositiveIntegerField(default=0)
+    max_units = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "scope"], name="pending_hold_once"),
+            models.CheckConstraint(condition=models.Q(orders__gte=0, units__gte=0), name="pending_hold_not_negative"),
+        ]
+
+
 class Review(models.Model):
     """One review per merchant order, after delivery."""
 

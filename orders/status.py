@@ -42,6 +42,10 @@ _ORDER_TIMESTAMPS = {Order.Status.PAID: "paid_at", Order.Status.CANCELLED: "canc
 def order_transition(order: Order, to: str, *, actor=None, reason: str = "") -> Order:
     """Move ``order`` (locked by the caller) to ``to``; 409 if the table forbids it."""
     ensure_transition(ORDER_TRANSITIONS, order.status, to)
+    if order.status == Order.Status.PENDING_PAYMENT:  # paid, cancelled or expired: it holds nothing unpaid now
+        from .services.holds import pending_holds_release
+
+        pending_holds_release(order=order)
     OrderEvent.objects.create(order=order, actor=actor, from_status=order.status, to_status=to, reason=reason)
     order.status = to
     fields = ["status"]

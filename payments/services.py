@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from orders.models import Order
 from orders.services.errors import PaymentWindowClosed
+from orders.services.locks import merchant_orders_lock, order_lock
 
 from .models import Payment, Refund, WebhookEvent
 from .providers import UnknownProvider, get_provider
@@ -86,7 +87,9 @@ def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
                     .values_list("order_id", flat=True).first())
         if order_id is None:
             raise UnknownPayment()
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)  # lock order: order, then payment
+        # The lock order (orders/services/locks.py): the order, its merchant orders, then the payment.
+        order = order_lock(order_id=order_id)
+        merchant_orders_lock(order=order)
         payment = Payment.objects.select_for_update().get(pk=notice.payment_id)
         event.payment = payment
         event.outcome = _apply(provider=provider, order=order, payment=payment, notice=notice)

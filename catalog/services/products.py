@@ -20,7 +20,8 @@ from .indexing import SEARCHED_FIELDS, product_search_index
 from .status import P, product_transition
 
 # Changing any of these sends a listed (or rejected) product back to review. Price goes back
-# only beyond CATALOG_PRICE_REVIEW_THRESHOLD; claims only when one is added. Stock never.
+# only beyond CATALOG_PRICE_REVIEW_THRESHOLD of the last *reviewed* price (not of the current one,
+# which repeated small steps could walk anywhere); claims only when one is added. Stock never.
 REVIEWED_FIELDS = ("title", "description", "category", "origin", "unit")
 EDITABLE_FIELDS = REVIEWED_FIELDS + ("price", "stock", "claims", "perishable", "cold_chain_required",
                                      "shelf_life_days")
@@ -87,13 +88,19 @@ def product_create(*, user, title: str, category, price: Decimal, unit: str, ori
     return product
 
 
-def _price_moved(old: Decimal, new: Decimal) -> bool:
-    return abs(new - old) > old * settings.CATALOG_PRICE_REVIEW_THRESHOLD
+def price_baseline(product: Product) -> Decimal:
+    """The price a change is measured against: the last approved one (the current one for a product
+    listed before approvals recorded it)."""
+    return product.reviewed_price if product.reviewed_price is not None else product.price
+
+
+def _price_moved(baseline: Decimal, new: Decimal) -> bool:
+    return abs(new - baseline) > baseline * settings.CATALOG_PRICE_REVIEW_THRESHOLD
 
 
 def _review_reasons(product: Product, changes: dict) -> list[str]:
     reasons = [name for name in REVIEWED_FIELDS if name in changes and changes[name] != getattr(product, name)]
-    if "price" in changes and _price_moved(product.price, changes["price"]):
+    if "price" in changes and _price_moved(price_baseline(product), changes["price"]):
         reasons.append("price")
     added = set(changes.get("claims", product.claims)) - set(product.claims)
     if added:
@@ -113,6 +120,8 @@ def product_update(*, product_id: int, user, **changes) -> Product:
     changes = _resolve(changes, product.merchant)
     stock = changes.pop("stock", None)
     reasons = _review_reasons(product, changes)
+    if "price" in changes and product.reviewed_price is None and product.status == P.LISTED:
+        changes["reviewed_price"] = product.price  # pin the baseline before the first change moves it
     for name, value in changes.items():
         setattr(product, name, value)
     if changes:

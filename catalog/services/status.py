@@ -21,7 +21,11 @@ def product_transition(*, product: Product, to: str, actor=None, reason: str = "
     ensure_transition(PRODUCT_TRANSITIONS, product.status, to)
     ProductEvent.objects.create(product=product, actor=actor, from_status=product.status, to_status=to, reason=reason)
     product.status = to
-    product.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if to == P.LISTED:  # what the county approved is the baseline of later price changes
+        product.reviewed_price = product.price
+        fields.append("reviewed_price")
+    product.save(update_fields=fields)
     return product
 
 

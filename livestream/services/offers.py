@@ -91,6 +91,13 @@ def _gate(name: str, offer_id: int) -> None:
 def offer_end(*, offer_id: int, reason: str, actor=None) -> Offer | None:
     """End a live offer and hand its unsold units back. Idempotent: None if it had ended already."""
     with transaction.atomic():
+        # The lock order (orders/services/locks.py): the product's stock row, then the offer, as a
+        # checkout takes them; the other way round an offer ending while a buyer checks out the
+        # product's stock and its offer together could deadlock.
+        product_id = Offer.objects.filter(pk=offer_id, status=O.LIVE).values_list("product_id", flat=True).first()
+        if product_id is None:
+            return None
+        Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True).first()
         offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
         if offer is None or offer.status != O.LIVE:
             return None

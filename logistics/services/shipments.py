@@ -17,6 +17,7 @@ from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.transitions import ensure_transition
 from orders.models import MerchantOrder, OrderLine
 from orders.services import merchant_order_returned
+from orders.services.locks import merchant_order_lock
 from orders.status import MERCHANT_ORDER_TRANSITIONS, merchant_order_transition
 
 from ..models import Dispatch, Hub, Shipment, ShipmentEvent, ShipmentStop
@@ -48,11 +49,10 @@ def _new_pickup_code() -> str:
 def shipment_create(*, user, merchant_order_id: int, weight_kg: Decimal, parcel_count: int = 1,
                     note: str = "") -> Shipment:
     """Ship one of the merchant's own paid sub-orders into the county network."""
-    merchant_order = (
-        MerchantOrder.objects.select_for_update(of=("self",))
+    merchant_order = merchant_order_lock(merchant_order_id=merchant_order_id, queryset=(
+        MerchantOrder.objects
         .select_related("order__buyer", "order__village__parent__parent", "merchant__village__parent__parent")
-        .filter(pk=merchant_order_id, merchant__user=user).first()
-    )
+        .filter(merchant__user=user)))
     if merchant_order is None:
         raise NotFound()
     if Shipment.objects.filter(merchant_order=merchant_order).exists():
@@ -181,7 +181,8 @@ def _leaves_dispatch(shipment: Shipment, to: str, step: Step) -> int | None:
 
 
 def _merchant_order_delivered(shipment: Shipment, actor) -> None:
-    merchant_order = MerchantOrder.objects.select_for_update().get(pk=shipment.merchant_order_id)
+    # Locked already, before the shipment (shipment_scan): the lock order is order → merchant order → shipment.
+    merchant_order = MerchantOrder.objects.select_for_update(of=("self",)).get(pk=shipment.merchant_order_id)
     # A sub-order already refunded in full keeps its status; the parcel still counts as delivered.
     if MerchantOrder.Status.DELIVERED in MERCHANT_ORDER_TRANSITIONS.get(merchant_order.status, ()):
         merchant_order_transition(merchant_order, MerchantOrder.Status.DELIVERED, actor=actor,
@@ -199,6 +200,10 @@ def shipments_scannable_by(user):
     if user.is_operator:
         return shipments_passing_county(user.county_id)
     return Shipment.objects.none()
+
+
+# Scans that change the merchant order (and may settle the order) as well as the shipment.
+MERCHANT_ORDER_SCANS = {S.DELIVERED, S.RETURNED}
 
 
 def _lock(user, shipment_id: int) -> Shipment:
@@ -247,6 +252,11 @@ def shipment_scan(*, user, shipment_id: int, status: str, hub_id: int | None = N
     """A hub scan by an operator (or courier) of that hub's county: the parcel's next status."""
     refusal: DomainError | None = None
     with transaction.atomic():
+        if status in MERCHANT_ORDER_SCANS:
+            merchant_order_id = (shipments_scannable_by(user).filter(pk=shipment_id)
+                                 .values_list("merchant_order_id", flat=True).first())
+            if merchant_order_id is not None:  # the lock order (orders/services/locks.py): order, its
+                merchant_order_lock(merchant_order_id=merchant_order_id)  # merchant order, then the shipment
         shipment = _lock(user, shipment_id)
         dispatch = shipment.current_dispatch
         if dispatch is not None and dispatch.status == Dispatch.Status.PLANNED:

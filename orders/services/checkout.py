@@ -6,12 +6,13 @@ writes it. ``order_create`` does both. The API renders its answer from the plan 
 an Idempotency-Key's answer is written by the same statement as the order (core.idempotency).
 
 On PostgreSQL the plan is one read (which also allocates the new rows' ids) and the write is
-BEGIN, one statement for the buyer's counters, the order, its merchant orders and lines, the bought
+BEGIN, one statement for the buyer's unpaid holds and offer counters, the order, its merchant orders and lines, the bought
 cart items and the answer, then the contended rows, then COMMIT (orders/services/checkout_sql.py).
 Elsewhere (SQLite, ``make run``) the same plan is written through the ORM.
 
-Lock order, everywhere in the app: order → merchant orders (by pk) → per-buyer offer counters
-(by offer pk) → product stock (by pk) → offers (by pk). The contended rows (stock, offers) are
+Lock order, everywhere in the app (docs/orders-payments.md): order → merchant orders (by pk) →
+shipments → payments → the buyer's unpaid holds (by scope) → per-buyer offer counters (by offer pk)
+→ product stock (by pk) → offers (by pk). The contended rows (stock, offers) are
 taken last, each by one conditional UPDATE just before COMMIT, so the hot row is held for as
 little time as possible (docs/benchmarks.md, "Orders: checkout").
 """
@@ -31,7 +32,6 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.stock import product_stock_take
 from core.errors import ValidationFailed
-from core.masking import mask_name
 from livestream import events as room
 from merchants.models import Merchant
 from regions.models import Region
@@ -40,6 +40,7 @@ from ..models import CartItem, MerchantOrder, Order, OrderLine
 from . import checkout_sql
 from .errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
 from .fees import delivery_fee
+from .holds import Hold, check_first_holds, holds_for, pending_limit_error
 
 TWO = Decimal("0.01")
 
@@ -67,6 +68,7 @@ class CheckoutPlan:
     order: Order
     merchant_orders: list[MerchantOrder]
     lines: list[OrderLine]
+    holds: list[Hold]  # what the buyer will hold unpaid, by scope
     counters: list[tuple[int, int, int | None]]  # (offer id, units, per-buyer limit), by offer id
     stock_takes: list[tuple[int, int]]  # (product id, units), by product id
     offer_takes: list[tuple[int, int]]  # (offer id, units), by offer id
@@ -121,7 +123,7 @@ def _read_orm(lines, address, stream_id, now) -> dict:
                .values("id", "name", "county_id", "county__province").first())
     if village is not None:
         village["province"] = village.pop("county__province") or ""
-    products = [{"id": p.pk, "title": p.title, "unit": p.unit, "price": p.price, "claims": p.claims,
+    products = [{"id": p.pk, "title": p.title, "unit": p.unit, "price": p.price, "claims": p.claims, "stock": p.stock,
                  "status": p.status, "merchant_id": p.merchant_id, "merchant_status": p.merchant.status,
                  "shop_name": p.merchant.shop_name, "merchant_county_id": p.merchant.county_id,
                  "merchant_province": p.merchant.county.province or ""}
@@ -129,10 +131,11 @@ def _read_orm(lines, address, stream_id, now) -> dict:
                 .filter(pk__in={line.product_id for line in lines})]
     offer_ids = {line.offer_id for line in lines if line.offer_id}
     offers = [{"id": o.pk, "product_id": o.product_id, "stream_id": o.stream_id, "price": o.price,
-               "per_buyer_limit": o.per_buyer_limit, "live": o.status == Offer.Status.LIVE and o.ends_at > now}
+               "per_buyer_limit": o.per_buyer_limit, "remaining": o.remaining, "live": o.status == Offer.Status.LIVE and o.ends_at > now}
               for o in Offer.objects.filter(pk__in=offer_ids)] if offer_ids else []
-    stream_exists = bool(stream_id) and Stream.objects.filter(pk=stream_id).exists()
-    return {"village": village, "products": products, "offers": offers, "stream_exists": stream_exists,
+    stream_merchant_id = (Stream.objects.filter(pk=stream_id).values_list("merchant_id", flat=True).first()
+                          if stream_id else None)
+    return {"village": village, "products": products, "offers": offers, "stream_merchant_id": stream_merchant_id,
             "order_id": None, "merchant_order_ids": [None] * len(lines), "line_ids": [None] * len(lines)}
 
 
@@ -157,8 +160,12 @@ def _check(lines, snapshot, stream_id):
                 raise ValidationFailed(fields={"stream": [_("This offer belongs to another live stream.")]})
             if not offer["live"]:
                 raise OfferNotLive()
-    if stream_id and not snapshot["stream_exists"]:
+    if stream_id and snapshot["stream_merchant_id"] is None:
         raise ValidationFailed(fields={"stream": [_("No such live stream.")]})
+    if stream_id and not offers and all(p["merchant_id"] != snapshot["stream_merchant_id"] for p in products.values()):
+        # The stream's shop sells none of it: the order is not the stream's (docs/live-room.md). Its lines
+        # of other shops never count for a stream anyway (sale.made, the stream's totals).
+        stream_id = None
     if not stream_id and offers:
         streams = {o["stream_id"] for o in offers.values()}
         stream_id = streams.pop() if len(streams) == 1 else None
@@ -182,9 +189,11 @@ def checkout_plan(*, buyer, lines: list[LineInput], address: AddressInput, strea
     by_merchant: dict[int, list[LineInput]] = defaultdict(list)
     for line in lines:
         by_merchant[products[line.product_id]["merchant_id"]].append(line)
+    # Flash-offer units are the scarce ones: an order holding some has the shorter payment window.
+    window = settings.ORDERS_OFFER_PAYMENT_WINDOW if offers else settings.ORDERS_PAYMENT_WINDOW
     order = Order(pk=snapshot["order_id"], buyer=buyer, village_id=village["id"], address_detail=address.detail,
                   recipient=address.recipient, recipient_phone=address.phone, stream_id=stream_id,
-                  payment_deadline=now + settings.ORDERS_PAYMENT_WINDOW, created_at=now)
+                  payment_deadline=now + window, created_at=now)
     order.village = Region(pk=village["id"], name=village["name"], county_id=village["county_id"])
     mo_ids, line_ids = iter(snapshot["merchant_order_ids"]), iter(snapshot["line_ids"])
     merchant_orders, all_rows = [], []
@@ -219,6 +228,7 @@ def checkout_plan(*, buyer, lines: list[LineInput], address: AddressInput, strea
     offer_lines = sorted((ln for ln in lines if ln.offer_id), key=lambda ln: ln.offer_id)
     return CheckoutPlan(
         buyer=buyer, order=order, merchant_orders=merchant_orders, lines=all_rows,
+        holds=holds_for(lines, products, offers),
         counters=[(ln.offer_id, ln.quantity, offers[ln.offer_id]["per_buyer_limit"]) for ln in offer_lines],
         stock_takes=sorted((ln.product_id, ln.quantity) for ln in lines if not ln.offer_id),
         offer_takes=[(ln.offer_id, ln.quantity) for ln in offer_lines],
@@ -233,7 +243,13 @@ def _over_limit(limit):
                           fields={"items": [_("Over the per-buyer limit.")]})
 
 
+class _PendingLimit(Exception):
+    """A hold refused inside the write; turned into the 409 once the write is undone (its numbers are
+    read afresh then)."""
+
+
 def _check_first_purchases(plan: CheckoutPlan) -> None:
+    check_first_holds(plan.holds, buyer_id=plan.buyer.pk)
     for _offer_id, quantity, limit in plan.counters:
         if limit is not None and quantity > limit:  # a first purchase the counter's upsert would not refuse
             raise _over_limit(limit)
@@ -241,17 +257,22 @@ def _check_first_purchases(plan: CheckoutPlan) -> None:
 
 def _write_sql(plan: CheckoutPlan, answer) -> None:
     _check_first_purchases(plan)
-    written = checkout_sql.order_rows_write(
-        order=plan.order, merchant_orders=plan.merchant_orders, lines=plan.lines,
+    refused = checkout_sql.order_rows_write(
+        order=plan.order, merchant_orders=plan.merchant_orders, lines=plan.lines, holds=plan.holds,
         counters=[(offer_id, quantity) for offer_id, quantity, _limit in plan.counters],
         cart_item_ids=plan.cart_item_ids, answer=answer)
-    if not written:
+    if refused == "pending_limit":
+        raise _PendingLimit()
+    if refused:
         raise _over_limit(min(limit for _o, _q, limit in plan.counters if limit is not None))
     for obj in [plan.order, *plan.merchant_orders, *plan.lines]:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
 def _write_orm(plan: CheckoutPlan, answer_for) -> None:
+    _check_first_purchases(plan)
+    if not checkout_sql.pending_holds_reserve(buyer_id=plan.buyer.pk, holds=plan.holds):
+        raise _PendingLimit()
     for offer_id, quantity, limit in plan.counters:
         if not checkout_sql.buyer_units_reserve(offer_id=offer_id, buyer_id=plan.buyer.pk, quantity=quantity,
                                                 limit=limit):
@@ -273,7 +294,8 @@ def _write_with_offer_sql(plan: CheckoutPlan, answer) -> None:
     (offer_id, quantity), = plan.offer_takes
     write = functools.partial(
         checkout_sql.order_write_with_offer, order=plan.order, merchant_orders=plan.merchant_orders,
-        lines=plan.lines, counters=[(o, n) for o, n, _limit in plan.counters], cart_item_ids=plan.cart_item_ids,
+        lines=plan.lines, holds=plan.holds, counters=[(o, n) for o, n, _limit in plan.counters],
+        cart_item_ids=plan.cart_item_ids,
         answer=answer, offer_id=offer_id, quantity=quantity, now=plan.order.created_at)
     try:
         if connection.in_atomic_block:  # the caller's transaction must survive a refusal
@@ -282,6 +304,8 @@ def _write_with_offer_sql(plan: CheckoutPlan, answer) -> None:
         else:  # autocommit: the statement is the whole transaction
             left = write()
     except checkout_sql.Refused as refused:
+        if refused.code == "pending_limit":
+            raise pending_limit_error(buyer_id=plan.buyer.pk, holds=plan.holds) from None
         if refused.code == "over_buyer_limit":
             raise _over_limit(min(limit for _o, _q, limit in plan.counters if limit is not None)) from None
         raise SoldOut(fields={"items": [_("Sold out.")]}) from None
@@ -291,7 +315,8 @@ def _write_with_offer_sql(plan: CheckoutPlan, answer) -> None:
 
 
 def checkout_write(*, plan: CheckoutPlan, answer_for=None) -> Order:
-    """Write a planned order and reserve its units; the room hears of the sale after COMMIT.
+    """Write a planned order and reserve its units; the room hears of the offers' units after COMMIT
+    (of the sale itself once it is paid: ``sale.made`` is sent by ``order_mark_paid``).
 
     ``answer_for(order)`` (optional) is called once the order has its ids, before the contended
     rows are taken, and returns what to store in the same transaction (a ``core.idempotency.Answer``
@@ -302,24 +327,27 @@ def checkout_write(*, plan: CheckoutPlan, answer_for=None) -> Order:
         _write_with_offer_sql(plan, answer_for(plan.order) if answer_for else None)
         _publish_sale(plan)  # on commit: at once in autocommit
         return plan.order
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and plan.order.pk is not None:
-            _write_sql(plan, answer_for(plan.order) if answer_for else None)
-        else:
-            _write_orm(plan, answer_for)
-        # The contended rows last, each one conditional UPDATE, in a fixed order.
-        for product_id, quantity in plan.stock_takes:
-            if not product_stock_take(product_id=product_id, quantity=quantity):
-                title = next(ln.title for ln in plan.lines if ln.product_id == product_id and not ln.offer_id)
-                raise OutOfStock(_("Only few units of “%(title)s” are left.") % {"title": title},
-                                 fields={"items": [_("Not enough stock.")]})
-        now = plan.order.created_at
-        for offer_id, quantity in plan.offer_takes:
-            left = checkout_sql.offer_units_take(offer_id=offer_id, quantity=quantity, now=now)
-            if left is None:
-                raise SoldOut(fields={"items": [_("Sold out.")]})
-            plan.left_after[offer_id] = left
-        _publish_sale(plan)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql" and plan.order.pk is not None:
+                _write_sql(plan, answer_for(plan.order) if answer_for else None)
+            else:
+                _write_orm(plan, answer_for)
+            # The contended rows last, each one conditional UPDATE, in a fixed order.
+            for product_id, quantity in plan.stock_takes:
+                if not product_stock_take(product_id=product_id, quantity=quantity):
+                    title = next(ln.title for ln in plan.lines if ln.product_id == product_id and not ln.offer_id)
+                    raise OutOfStock(_("Only few units of “%(title)s” are left.") % {"title": title},
+                                     fields={"items": [_("Not enough stock.")]})
+            now = plan.order.created_at
+            for offer_id, quantity in plan.offer_takes:
+                left = checkout_sql.offer_units_take(offer_id=offer_id, quantity=quantity, now=now)
+                if left is None:
+                    raise SoldOut(fields={"items": [_("Sold out.")]})
+                plan.left_after[offer_id] = left
+            _publish_sale(plan)
+    except _PendingLimit:
+        raise pending_limit_error(buyer_id=plan.buyer.pk, holds=plan.holds) from None
     return plan.order
 
 
@@ -331,7 +359,8 @@ def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream
 
 
 def _publish_sale(plan: CheckoutPlan) -> None:
-    """Room events, sent only if the checkout commits (livestream.events uses on_commit)."""
+    """The offers' new counts for their rooms, sent only if the checkout commits (livestream.events
+    uses on_commit). ``sale.made`` waits for the payment (lifecycle.order_mark_paid)."""
     from livestream.models import Offer
 
     from ..gate import offer_gate_close
@@ -342,8 +371,3 @@ def _publish_sale(plan: CheckoutPlan) -> None:
         if left == 0:
             room.offer_ended(stream_id=stream_id, offer_id=offer_id, remaining=0, reason=Offer.EndReason.SOLD_OUT)
             transaction.on_commit(lambda offer_id=offer_id: offer_gate_close(offer_id=offer_id))
-    if plan.order.stream_id:
-        masked = mask_name(buyer_display_name(plan.buyer))
-        for line in plan.lines:
-            room.sale_made(stream_id=plan.order.stream_id, product_id=line.product_id, quantity=line.quantity,
-                           buyer_masked=masked)

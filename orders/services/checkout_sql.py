@@ -4,12 +4,13 @@ the rules allow (docs/benchmarks.md, "Orders: checkout").
 Every statement of the checkout that is not plain ORM lives here, so the rules stay in
 ``checkout.py`` and the shapes of the tables stay in one place:
 
-- ``offer_units_take`` / ``buyer_units_reserve``: the two conditional writes that keep the offer
-  from overselling and the buyer within the limit (portable SQL, used by both write paths);
+- ``offer_units_take`` / ``buyer_units_reserve`` / ``pending_holds_reserve``: the conditional writes
+  that keep the offer from overselling, the buyer within the offer's limit and within what one buyer
+  may hold unpaid (portable SQL; the PostgreSQL statements below fold the last two in);
 - ``snapshot_read`` (PostgreSQL): the village, the products with their shops, the offers and the
-  stream in one statement, which also allocates the new rows' ids so the answer can be rendered
+  stream's shop in one statement, which also allocates the new rows' ids so the answer can be rendered
   (and stored with the write) before anything is written;
-- ``order_rows_write`` (PostgreSQL): the buyer's offer counters, the order, its merchant orders and
+- ``order_rows_write`` (PostgreSQL): the buyer's unpaid holds and offer counters, the order, its merchant orders and
   lines, the bought cart items and the Idempotency-Key's answer in one statement, inside the
   caller's transaction (the contended rows follow, one UPDATE each, then COMMIT);
 - ``order_write_with_offer`` (PostgreSQL): the same plus the offer's units, for an order whose only
@@ -86,6 +87,32 @@ def buyer_units_reserve(*, offer_id: int, buyer_id: int, quantity: int, limit: i
         return cursor.fetchone() is not None
 
 
+def pending_holds_reserve(*, buyer_id: int, holds) -> bool:
+    """Raise the buyer's unpaid-hold counters (``holds.Hold``, in scope order) unless one would pass its
+    cap; False if one would (the caller rolls back the ones already raised). The portable form of the
+    ``holds`` CTE below, for the ORM path."""
+    with connection.cursor() as cursor:
+        for hold in holds:
+            cursor.execute(_HOLD_UPSERT.format(source="VALUES (%s, %s, %s, %s, %s, %s)"),
+                           [buyer_id, hold.scope, hold.orders, hold.units, hold.max_orders, hold.max_units])
+            if cursor.fetchone() is None:
+                return False
+    return True
+
+
+# One buyer's concurrent checkouts serialise on their own rows; the WHERE is evaluated against the
+# committed counts after the wait, so a cap holds under any interleaving. The first insert of a scope
+# is not compared with its cap: the caller refuses such a checkout before (holds.check_first_holds).
+_HOLD_UPSERT = """
+INSERT INTO orders_pendinghold AS h (buyer_id, scope, orders, units, max_orders, max_units) {source}
+ON CONFLICT (buyer_id, scope) DO UPDATE
+  SET orders = h.orders + EXCLUDED.orders, units = h.units + EXCLUDED.units,
+      max_orders = EXCLUDED.max_orders, max_units = EXCLUDED.max_units
+  WHERE h.orders + EXCLUDED.orders <= EXCLUDED.max_orders AND h.units + EXCLUDED.units <= EXCLUDED.max_units
+RETURNING scope
+"""
+
+
 _SNAPSHOT = """
 SELECT
   (SELECT row_to_json(v) FROM (
@@ -93,17 +120,17 @@ SELECT
      FROM regions_region r LEFT JOIN regions_region c ON c.id = r.county_id
      WHERE r.id = %(village)s AND r.level = 'village') v),
   (SELECT coalesce(json_agg(p), '[]') FROM (
-     SELECT p.id, p.title, p.unit, p.price::text AS price, p.claims, p.status, p.merchant_id,
+     SELECT p.id, p.title, p.unit, p.price::text AS price, p.claims, p.status, p.merchant_id, p.stock,
             m.status AS merchant_status, m.shop_name, m.county_id AS merchant_county_id,
             coalesce(mc.province, '') AS merchant_province
      FROM catalog_product p JOIN merchants_merchant m ON m.id = p.merchant_id
           LEFT JOIN regions_region mc ON mc.id = m.county_id
      WHERE p.id = ANY(%(products)s::bigint[])) p),
   (SELECT coalesce(json_agg(o), '[]') FROM (
-     SELECT id, product_id, stream_id, price::text AS price, per_buyer_limit,
+     SELECT id, product_id, stream_id, price::text AS price, per_buyer_limit, remaining,
             (status = 'live' AND ends_at > %(now)s) AS live
      FROM livestream_offer WHERE id = ANY(%(offers)s::bigint[])) o),
-  EXISTS (SELECT 1 FROM livestream_stream WHERE id = %(stream)s),
+  (SELECT merchant_id FROM livestream_stream WHERE id = %(stream)s),
   nextval(pg_get_serial_sequence('orders_order', 'id')),
   ARRAY(SELECT nextval(pg_get_serial_sequence('orders_merchantorder', 'id')) FROM generate_series(1, %(n)s)),
   ARRAY(SELECT nextval(pg_get_serial_sequence('orders_orderline', 'id')) FROM generate_series(1, %(n)s))
@@ -119,7 +146,7 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
     """One statement: what the checkout decides on, plus ids for an order of ``lines`` lines
     (as many merchant-order ids as lines: one merchant order never has fewer lines). Unused ids
     are simply skipped, as a rolled-back insert would skip them."""
-    village, products, offers, stream_exists, order_id, mo_ids, line_ids = _prepared_fetchone(
+    village, products, offers, stream_merchant_id, order_id, mo_ids, line_ids = _prepared_fetchone(
         _SNAPSHOT, {"village": village_id, "products": product_ids, "offers": offer_ids, "stream": stream_id or 0,
                     "now": now, "n": lines})
     products, offers = _json(products), _json(offers)
@@ -127,12 +154,17 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
         row["price"] = Decimal(row["price"])
     for row in offers:
         row["price"] = Decimal(row["price"])
-    return {"village": _json(village), "products": products, "offers": offers, "stream_exists": stream_exists,
+    return {"village": _json(village), "products": products, "offers": offers,
+            "stream_merchant_id": stream_merchant_id,
             "order_id": order_id, "merchant_order_ids": mo_ids, "line_ids": line_ids}
 
 
 _ROWS = """
-counters AS (
+holds AS (""" + _HOLD_UPSERT.format(source="""
+  SELECT %(buyer)s, t.scope, t.orders, t.units, t.max_orders, t.max_units
+  FROM unnest(%(h_scope)s::text[], %(h_orders)s::integer[], %(h_units)s::integer[], %(h_max_orders)s::integer[],
+              %(h_max_units)s::integer[]) WITH ORDINALITY AS t(scope, orders, units, max_orders, max_units, n)
+  ORDER BY t.n""") + """), counters AS (
   INSERT INTO orders_offerpurchase AS op (offer_id, buyer_id, quantity)
   SELECT t.offer_id, %(buyer)s, t.quantity
   FROM unnest(%(c_offer)s::bigint[], %(c_qty)s::integer[]) WITH ORDINALITY AS t(offer_id, quantity, n)
@@ -173,7 +205,7 @@ counters AS (
 """
 
 _WRITE = "WITH " + _ROWS + """
-SELECT (SELECT count(*) FROM counters), (SELECT count(*) FROM new_order), (SELECT count(*) FROM merchant_orders),
+SELECT (SELECT count(*) FROM holds), (SELECT count(*) FROM counters), (SELECT count(*) FROM new_order), (SELECT count(*) FROM merchant_orders),
        (SELECT count(*) FROM order_lines), (SELECT count(*) FROM bought), (SELECT count(*) FROM answer)
 """
 
@@ -194,6 +226,7 @@ WITH taken AS (
 SELECT CASE
   WHEN (SELECT count(*) FROM new_order) + (SELECT count(*) FROM merchant_orders) + (SELECT count(*) FROM order_lines)
        + (SELECT count(*) FROM bought) + (SELECT count(*) FROM answer) < 0 THEN NULL
+  WHEN (SELECT count(*) FROM holds) <> %(n_holds)s THEN orders_checkout_refuse('pending_limit')
   WHEN (SELECT count(*) FROM counters) <> %(n_counters)s THEN orders_checkout_refuse('over_buyer_limit')
   WHEN NOT EXISTS (SELECT 1 FROM taken) THEN orders_checkout_refuse('sold_out')
   ELSE (SELECT remaining FROM taken) END
@@ -201,7 +234,8 @@ SELECT CASE
 
 
 class Refused(Exception):
-    """The one-statement checkout refused (``code``: sold_out, over_buyer_limit); nothing was written."""
+    """The one-statement checkout refused (``code``: sold_out, over_buyer_limit, pending_limit); nothing
+    was written."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -209,9 +243,12 @@ class Refused(Exception):
 
 
 
-def _params(*, order, merchant_orders, lines, counters, cart_item_ids, answer) -> dict:
+def _params(*, order, merchant_orders, lines, holds, counters, cart_item_ids, answer) -> dict:
     return {
         "buyer": order.buyer_id, "no_limit": NO_LIMIT,
+        "h_scope": [h.scope for h in holds], "h_orders": [h.orders for h in holds],
+        "h_units": [h.units for h in holds], "h_max_orders": [h.max_orders for h in holds],
+        "h_max_units": [h.max_units for h in holds], "n_holds": len(holds),
         "c_offer": [offer_id for offer_id, _n in counters], "c_qty": [n for _offer_id, n in counters],
         "order_id": order.pk, "status": order.status, "items_total": order.items_total,
         "delivery_total": order.delivery_total, "total": order.total, "village": order.village_id,
@@ -232,27 +269,32 @@ def _params(*, order, merchant_orders, lines, counters, cart_item_ids, answer) -
     }
 
 
-def order_rows_write(*, order, merchant_orders, lines, counters: list[tuple[int, int]], cart_item_ids: list[int],
-                     answer) -> bool:
+def order_rows_write(*, order, merchant_orders, lines, holds, counters: list[tuple[int, int]],
+                     cart_item_ids: list[int], answer) -> str | None:
     """Write an order planned with ids (``order``, its ``merchant_orders`` and their ``lines``,
-    unsaved model instances) in one statement, with the buyer's offer counters (``(offer id, units)``
-    in offer order) and the Idempotency-Key's ``answer`` (or None).
+    unsaved model instances) in one statement, with the buyer's unpaid ``holds`` (``holds.Hold``, in
+    scope order), offer counters (``(offer id, units)`` in offer order) and the Idempotency-Key's
+    ``answer`` (or None).
 
-    Returns False if a counter would pass its offer's per-buyer limit: the caller must then roll
-    back (the other rows of the statement were written)."""
-    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
+    Returns None, or what refused: "pending_limit" (a hold would pass its cap) or "over_buyer_limit"
+    (a counter would pass its offer's per-buyer limit); the caller must then roll back (the other
+    rows of the statement were written)."""
+    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, holds=holds, counters=counters,
                      cart_item_ids=cart_item_ids, answer=answer)
-    return _prepared_fetchone(_WRITE, params)[0] == len(counters)
+    held, counted = _prepared_fetchone(_WRITE, params)[:2]
+    if held != len(holds):
+        return "pending_limit"
+    return "over_buyer_limit" if counted != len(counters) else None
 
 
-def order_write_with_offer(*, order, merchant_orders, lines, counters: list[tuple[int, int]],
+def order_write_with_offer(*, order, merchant_orders, lines, holds, counters: list[tuple[int, int]],
                            cart_item_ids: list[int], answer, offer_id: int, quantity: int, now) -> int:
     """``order_rows_write`` and ``offer_units_take`` as one statement: everything or nothing.
     Returns the offer's units left; raises ``Refused`` (and nothing was written) otherwise.
 
     Outside a transaction the statement commits on its own; inside one, the caller wraps it in a
     savepoint so that a refusal leaves the caller's transaction usable."""
-    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, counters=counters,
+    params = _params(order=order, merchant_orders=merchant_orders, lines=lines, holds=holds, counters=counters,
                      cart_item_ids=cart_item_ids, answer=answer)
     params.update({"t_id": offer_id, "t_n": quantity, "now": now, "n_counters": len(counters)})
     try:
@@ -260,6 +302,6 @@ def order_write_with_offer(*, order, merchant_orders, lines, counters: list[tupl
     except DatabaseError as error:
         diag = getattr(error.__cause__, "diag", None)
         if getattr(diag, "sqlstate", None) == "P0001" and getattr(diag, "message_detail", None) in (
-                "sold_out", "over_buyer_limit"):
+                "sold_out", "over_buyer_limit", "pending_limit"):
             raise Refused(diag.message_detail) from None
         raise

@@ -24,6 +24,7 @@ from notifications.services import notify
 from ..models import Dispute, DisputeEvent, DisputePhoto, MerchantOrder
 from ..status import merchant_order_transition
 from .lifecycle import merchant_order_refund, refundable_amount
+from .locks import merchant_order_lock
 
 D = Dispute.Status
 MO = MerchantOrder.Status
@@ -65,8 +66,8 @@ def _refund(dispute: Dispute, mo: MerchantOrder, amount: Decimal, *, actor, reas
 @transaction.atomic
 def dispute_open(*, buyer, merchant_order_id: int, reason: str, requested_refund: Decimal, text: str,
                  photos=()) -> Dispute:
-    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("merchant__user")
-          .filter(pk=merchant_order_id, order__buyer=buyer).first())
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id, queryset=MerchantOrder.objects.select_related(
+        "merchant__user").filter(order__buyer=buyer))
     if mo is None:
         raise NotFound(_("No such order."))
     if mo.status not in DISPUTABLE:
@@ -91,30 +92,31 @@ def dispute_open(*, buyer, merchant_order_id: int, reason: str, requested_refund
     return dispute
 
 
-def _locked_dispute(queryset, dispute_id: int) -> Dispute:
+def _locked_dispute(queryset, dispute_id: int) -> tuple[Dispute, MerchantOrder]:
+    """A dispute ``queryset`` lets the caller see, with its merchant order, locked in the lock order
+    (orders/services/locks.py): the order, the merchant order, then the dispute."""
+    merchant_order_id = queryset.filter(pk=dispute_id).values_list("merchant_order_id", flat=True).first()
+    if merchant_order_id is None:
+        raise NotFound(_("No such dispute."))
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id,
+                             queryset=MerchantOrder.objects.select_related("order__buyer", "merchant"))
     dispute = (queryset.select_for_update(of=("self",)).select_related("buyer", "merchant_order__merchant__user")
                .filter(pk=dispute_id).first())
     if dispute is None:
         raise NotFound(_("No such dispute."))
-    return dispute
-
-
-def _locked_merchant_order(dispute: Dispute) -> MerchantOrder:
-    return (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order__buyer", "merchant")
-            .get(pk=dispute.merchant_order_id))
+    return dispute, mo
 
 
 @transaction.atomic
 def dispute_respond(*, merchant_user, dispute_id: int, accept: bool, text: str = "") -> Dispute:
     """The merchant accepts (refund issued now) or contests (to the county at once)."""
-    dispute = _locked_dispute(Dispute.objects.filter(merchant_order__merchant__user=merchant_user), dispute_id)
+    dispute, mo = _locked_dispute(Dispute.objects.filter(merchant_order__merchant__user=merchant_user), dispute_id)
     if dispute.status == D.OPEN and timezone.now() > dispute.respond_by:
         raise Conflict(_("The time to answer this dispute has passed; the county will decide."),
                        code="response_window_closed")
     dispute.merchant_response = text
     if accept:
         _transition(dispute, D.ACCEPTED, actor=merchant_user, reason=text)
-        mo = _locked_merchant_order(dispute)
         amount = min(dispute.requested_refund, refundable_amount(mo))
         _refund(dispute, mo, amount, actor=merchant_user, reason=_("dispute accepted by the shop"))
         dispute.refund_amount, dispute.resolved_at = amount, timezone.now()
@@ -159,9 +161,8 @@ def dispute_resolve(*, staff_user, dispute_id: int, refund_amount: Decimal, deci
     queryset = Dispute.objects.all()
     if not staff_user.is_platform_admin:
         queryset = queryset.filter(county_id=staff_user.county_id)
-    dispute = _locked_dispute(queryset, dispute_id)
+    dispute, mo = _locked_dispute(queryset, dispute_id)
     _transition(dispute, D.RESOLVED, actor=staff_user, reason=decision)
-    mo = _locked_merchant_order(dispute)
     if refund_amount < 0 or refund_amount > refundable_amount(mo):
         raise ValidationFailed(fields={"refund_amount": [
             _("Between 0 and %(amount)s (paid minus earlier refunds).") % {"amount": refundable_amount(mo)}]})

@@ -38,3 +38,8 @@ class RefundExceedsPaid(Conflict):
 class EmptyCart(ValidationFailed):
     code = "empty_cart"
     default_message = _("Your cart is empty.")
+
+
+class PendingLimitReached(Conflict):
+    code = "pending_limit"
+    default_message = _("You hold too much in unpaid orders; pay or cancel one first.")

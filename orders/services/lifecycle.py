@@ -21,6 +21,7 @@ from notifications.services import notify
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
+from .locks import merchant_order_lock, merchant_orders_lock, order_lock
 
 MO = MerchantOrder.Status
 SHIPPED_OR_LATER = {MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
@@ -45,7 +46,9 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
     ``cancelled`` under the order's row lock, which only one caller can do).
 
     Offer units go back to the offer while it is live, else to the product's stock: an ended
-    offer's allocation has gone back to the shelf, so its returns do too."""
+    offer's allocation has gone back to the shelf, so its returns do too. In the lock order: the
+    buyer's counters, then every product row involved (by pk), then the offers (by pk), so a cancel
+    never waits on an offer while holding what a checkout (stock, then offer) needs."""
     from ..gate import GateLine, gate_release
 
     offer_units: dict[tuple[int, int], int] = defaultdict(int)
@@ -59,6 +62,8 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
     for (offer_id, _product_id), quantity in sorted(offer_units.items()):
         OfferPurchase.objects.filter(offer_id=offer_id, buyer_id=order.buyer_id, quantity__gte=quantity).update(
             quantity=F("quantity") - quantity)
+    involved = sorted(set(product_units) | {product_id for _offer_id, product_id in offer_units})
+    list(Product.objects.select_for_update().filter(pk__in=involved).order_by("pk").values_list("pk", flat=True))
     back_to_offer = []
     for (offer_id, product_id), quantity in sorted(offer_units.items()):
         row = _give_back_to_offer(offer_id=offer_id, quantity=quantity)
@@ -74,7 +79,7 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
 
 
 def _locked_order(*, order_id: int, buyer=None) -> Order:
-    queryset = Order.objects.select_for_update(of=("self",))
+    queryset = Order.objects.select_for_update(of=("self",))  # the first lock (orders/services/locks.py)
     if buyer is not None:
         queryset = queryset.filter(buyer=buyer)
     order = queryset.filter(pk=order_id).first()
@@ -84,8 +89,8 @@ def _locked_order(*, order_id: int, buyer=None) -> Order:
 
 
 def _locked_merchant_orders(order: Order) -> list[MerchantOrder]:
-    return list(MerchantOrder.objects.select_for_update(of=("self",)).select_related("merchant__user", "order__buyer")
-                .filter(order=order).order_by("pk"))
+    return merchant_orders_lock(order=order, queryset=MerchantOrder.objects.select_related("merchant__user",
+                                                                                         "order__buyer"))
 
 
 # --- payment window ----------------------------------------------------------------------------
@@ -95,7 +100,7 @@ def order_expire(*, order_id: int) -> bool:
     """Cancel an order unpaid past its deadline and return its units; False if it needs nothing
     (paid meanwhile, already cancelled, or not due). Two sweeps at once: the second waits on the
     row lock, then finds it cancelled, so units go back exactly once."""
-    order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    order = order_lock(order_id=order_id)
     if order is None or order.status != Order.Status.PENDING_PAYMENT or order.payment_deadline > timezone.now():
         return False
     merchant_orders = _locked_merchant_orders(order)
@@ -129,11 +134,30 @@ def order_mark_paid(*, order: Order, actor=None) -> Order:
     for product_id, quantity in sorted(sold.items()):
         Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
     notify(user=order.buyer, kind="order.paid", params={"order": order.pk})
+    _announce_sale(order)
     for mo in (MerchantOrder.objects.filter(order=order).select_related("merchant__user")
                .annotate(item_count=Sum("lines__quantity"))):
         notify(user=mo.merchant.user, kind="merchant_order.paid",
                params={"merchant_order": mo.pk, "items": mo.item_count, "total": str(mo.total)})
     return order
+
+
+def _announce_sale(order: Order) -> None:
+    """``sale.made`` for a paid order placed in a live stream, after commit: one per line of the
+    stream's own shop (another shop's line in the same order is no sale of that room)."""
+    if not order.stream_id:
+        return
+    from core.masking import mask_name
+
+    from .checkout import buyer_display_name
+
+    lines = list(OrderLine.objects.filter(
+        merchant_order__order=order, merchant_order__merchant_id=F("merchant_order__order__stream__merchant_id"))
+        .order_by("pk").values_list("product_id", "quantity"))
+    if lines:
+        masked = mask_name(buyer_display_name(order.buyer))
+        for product_id, quantity in lines:
+            room.sale_made(stream_id=order.stream_id, product_id=product_id, quantity=quantity, buyer_masked=masked)
 
 
 # --- refunds -----------------------------------------------------------------------------------
@@ -177,8 +201,8 @@ def merchant_order_returned(*, merchant_order_id: int, actor=None, reason: str) 
     (the logistics scan that records the return)."""
     from .disputes import FULLY_REFUNDABLE_FROM
 
-    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order__buyer")
-          .get(pk=merchant_order_id))
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id,
+                             queryset=MerchantOrder.objects.select_related("order__buyer"))
     if mo.status not in FULLY_REFUNDABLE_FROM:
         return mo  # already refunded in full (a dispute), or never paid
     left = refundable_amount(mo)
@@ -239,7 +263,7 @@ def order_settle(*, order: Order) -> None:
     statuses = set(MerchantOrder.objects.filter(order=order).values_list("status", flat=True))
     if order.status != Order.Status.PAID or not statuses <= TERMINAL:
         return
-    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    order = order_lock(order_id=order.pk)  # the callers hold it already (the lock order): no wait
     if order.status != Order.Status.PAID:
         return
     order_transition(order, Order.Status.COMPLETED if MO.COMPLETED in statuses else Order.Status.CANCELLED,
@@ -256,8 +280,8 @@ def _complete(mo: MerchantOrder, *, actor, reason: str) -> MerchantOrder:
 @transaction.atomic
 def merchant_order_confirm(*, buyer, merchant_order_id: int) -> MerchantOrder:
     """The buyer confirms receipt of a delivered merchant order."""
-    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order", "merchant__user")
-          .filter(pk=merchant_order_id, order__buyer=buyer).first())
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id, queryset=MerchantOrder.objects.select_related(
+        "order", "merchant__user").filter(order__buyer=buyer))
     if mo is None:
         raise NotFound(_("No such order."))
     return _complete(mo, actor=buyer, reason="receipt confirmed by the buyer")
@@ -271,8 +295,8 @@ def merchant_orders_auto_confirm(*, limit: int | None = None) -> int:
     done = 0
     for pk in ids:
         with transaction.atomic():
-            mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("order", "merchant__user")
-                  .filter(pk=pk, status=MO.DELIVERED, delivered_at__lte=cutoff).first())
+            mo = merchant_order_lock(merchant_order_id=pk, queryset=MerchantOrder.objects.select_related(
+                "order", "merchant__user").filter(status=MO.DELIVERED, delivered_at__lte=cutoff))
             if mo is not None:
                 _complete(mo, actor=None, reason="confirmed automatically after delivery")
                 done += 1

@@ -14,6 +14,7 @@ from merchants.models import Merchant
 from notifications.services import notify
 
 from ..models import MerchantOrder, OrderLine, Review
+from .locks import merchant_order_lock
 
 REVIEWABLE = {MerchantOrder.Status.DELIVERED, MerchantOrder.Status.COMPLETED}
 
@@ -24,8 +25,8 @@ def _avg(value) -> Decimal:
 
 @transaction.atomic
 def review_create(*, buyer, merchant_order_id: int, rating: int, text: str = "") -> Review:
-    mo = (MerchantOrder.objects.select_for_update(of=("self",)).select_related("merchant__user")
-          .filter(pk=merchant_order_id, order__buyer=buyer).first())
+    mo = merchant_order_lock(merchant_order_id=merchant_order_id, queryset=MerchantOrder.objects.select_related(
+        "merchant__user").filter(order__buyer=buyer))
     if mo is None:
         raise NotFound(_("No such order."))
     if mo.status not in REVIEWABLE:

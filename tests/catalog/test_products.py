@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 
 from catalog.models import HarvestBatch, Product, ProductEvent
 from notifications.models import Notification
@@ -179,8 +180,8 @@ def test_what_sends_a_listed_product_back_to_review(client_for, shop, categories
         assert response.status_code == 200, response.json()
         return response.json()["status"]
 
-    def relist():
-        Product.objects.filter(pk=product.pk).update(status="listed")
+    def relist():  # what an approval does: listed at the price it was reviewed at
+        Product.objects.filter(pk=product.pk).update(status="listed", reviewed_price=F("price"))
 
     assert patch(stock=3) == "listed"
     assert Product.objects.get(pk=product.pk).stock == 3
@@ -197,6 +198,48 @@ def test_what_sends_a_listed_product_back_to_review(client_for, shop, categories
     relist()
     event = ProductEvent.objects.filter(product=product, to_status="pending_review").first()
     assert event.actor == shop.user and "price" in event.reason
+
+
+def _walk(owner, product_id, start: Decimal, factor: Decimal, steps: int) -> list[str]:
+    """Move the price by ``factor`` (each step within the threshold of the one before) ``steps`` times."""
+    statuses, price = [], start
+    for _ in range(steps):
+        price = (price * factor).quantize(Decimal("0.01"))
+        response = owner.patch(f"/api/products/{product_id}/", {"price": str(price)}, format="json")
+        assert response.status_code == 200, response.json()
+        statuses.append(response.json()["status"])
+    return statuses
+
+
+@pytest.mark.parametrize("factor", [Decimal("1.19"), Decimal("0.81")], ids=["up", "down"])
+def test_small_price_steps_cannot_walk_past_the_review(client_for, shop, operator, categories, village, settings,
+                                                       factor):
+    """The attack of issue #12 (58.00 → 330.20 and → 0.89 in 19% steps, never reviewed): every step is
+    measured against the price the county approved, so the second 19% step is already a 41% change."""
+    settings.CATALOG_PRICE_REVIEW_THRESHOLD = Decimal("0.20")
+    owner = client_for(shop.user)
+    created = owner.post("/api/products/", body(village, categories["tomatoes"], price="58.00", claims=[]), format="json")
+    product_id = created.json()["id"]
+    assert review(client_for(operator), product_id).json()["status"] == "listed"
+    assert _walk(owner, product_id, Decimal("58.00"), factor, 2) == ["listed", "pending_review"]
+    product = Product.objects.get(pk=product_id)
+    assert product.reviewed_price == Decimal("58.00")
+    event = ProductEvent.objects.filter(product=product, to_status="pending_review").get()
+    assert "price" in event.reason
+    # Approved at the new price, that price becomes the baseline of the next changes.
+    assert review(client_for(operator), product_id).json()["status"] == "listed"
+    product.refresh_from_db()
+    assert product.reviewed_price == product.price
+    assert _walk(owner, product_id, product.price, factor, 1) == ["listed"]
+
+
+def test_a_product_listed_before_the_baseline_existed_pins_it_at_its_first_change(client_for, shop, settings):
+    settings.CATALOG_PRICE_REVIEW_THRESHOLD = Decimal("0.20")
+    product = ProductFactory(merchant=shop, price=Decimal("58.00"), status="listed")
+    Product.objects.filter(pk=product.pk).update(reviewed_price=None)  # as the migration leaves a non-listed one
+    statuses = _walk(client_for(shop.user), product.pk, Decimal("58.00"), Decimal("1.19"), 10)
+    assert statuses[:2] == ["listed", "pending_review"]
+    assert Product.objects.get(pk=product.pk).reviewed_price == Decimal("58.00")
 
 
 def test_patch_refuses_protected_fields_and_other_shops(client_for, shop, categories):

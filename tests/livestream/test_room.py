@@ -188,9 +188,9 @@ async def test_pin_and_an_offer_from_start_to_sold_out(live_stream, product, own
 
     # Real checkouts (the orders app) sell the offer's units; the room hears each one after commit.
     first, second = await db(lambda: [client_for(ConsumerFactory(last_name="王")) for _ in range(2)])()
-    assert (await db(buy)(first, address, product, 2, stream=live_stream, offer=offer)).status_code == 201
+    assert (await db(buy)(first, address, product, 2, stream=live_stream, offer=offer, pay=True)).status_code == 201
     assert await next_event(comm, "offer.updated") == {"type": "offer.updated", "offer": offer.pk, "remaining": 1}
-    assert (await next_event(comm, "sale.made"))["quantity"] == 2
+    assert (await next_event(comm, "sale.made"))["quantity"] == 2  # once paid
     assert (await db(buy)(second, address, product, 1, stream=live_stream, offer=offer)).status_code == 201
     assert (await next_event(comm, "offer.updated"))["remaining"] == 0
     assert await next_event(comm, "offer.ended") == {"type": "offer.ended", "offer": offer.pk, "remaining": 0,

@@ -56,6 +56,19 @@ def run_parallel(jobs, *, workers: int = 32):
         return [f.result() for f in [pool.submit(wrap(job)) for job in jobs]]
 
 
+def pay(client, order_id):
+    """The buyer opens a payment and the sandbox provider's signed notice says it succeeded."""
+    from payments.models import Payment
+    from payments.providers.sandbox import sandbox_notice
+    from payments.signature import sign
+
+    payment = Payment.objects.get(pk=client.post(f"/api/orders/{order_id}/pay/", {}, format="json").json()["id"])
+    body = sandbox_notice(payment=payment)
+    response = client.post("/api/payments/webhook/sandbox/", body, content_type="application/json",
+                           HTTP_X_CUNBO_SIGNATURE=sign(body))
+    assert response.json() == {"outcome": "paid"}
+
+
 @pytest.fixture
 def paid_order(client_for, consumer, product, address):
     """A paid order of ``consumer`` for 2 units of ``product`` (total 28.00: 25.00 + 3.00 delivery)."""

@@ -5,7 +5,7 @@ import pytest
 from orders import gate
 from orders.models import Order
 from tests import factories
-from tests.orders.conftest import checkout_body
+from tests.orders.conftest import checkout_body, pay
 
 URL = "/api/orders/"
 
@@ -110,12 +110,16 @@ def test_the_room_hears_the_sale_and_the_sell_out_after_commit(client_for, addre
     buyer = factories.ConsumerFactory(last_name="王", first_name="小明")
     offer = factories.OfferFactory(quantity=2)
     channel = _subscribe(offer.stream_id)
-    response = client_for(buyer).post(URL, _body(address, offer, 2), format="json")
+    client = client_for(buyer)
+    response = client.post(URL, _body(address, offer, 2), format="json")
     assert response.status_code == 201
     events = _drain(channel, wait=1.0)
     assert {"type": "offer.updated", "offer": offer.pk, "remaining": 0} in events
     assert {"type": "offer.ended", "offer": offer.pk, "remaining": 0, "reason": "sold_out"} in events
-    assert {"type": "sale.made", "product": offer.product_id, "quantity": 2, "buyer": "王**"} in events
+    assert not [e for e in events if e["type"] == "sale.made"]  # ordered is not sold: that waits for the payment
+    pay(client, response.json()["id"])
+    assert {"type": "sale.made", "product": offer.product_id, "quantity": 2, "buyer": "王**"} in _drain(channel,
+                                                                                                        wait=1.0)
 
 
 @pytest.mark.django_db(transaction=True)
