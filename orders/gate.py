@@ -29,6 +29,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.breaker import Breaker
+from core.metrics import GATE_VERDICTS
 from core.redis import REDIS_ERRORS, shared_client
 
 ADMITTED, BYPASS, SOLD_OUT, OVER_LIMIT, MISSING = "admitted", "bypass", "sold_out", "over_limit", "missing"
@@ -134,7 +135,14 @@ def _ttl_for(ends_at) -> int:
 
 def gate_reserve(*, buyer_id: int, lines: list[GateLine], idempotency_key: str = "") -> str | None:
     """Try to take ``lines`` from the gate. Returns ADMITTED, BYPASS, SOLD_OUT or OVER_LIMIT,
-    or None when the gate cannot answer (no Redis): then the database path alone decides."""
+    or None when the gate cannot answer (no Redis): then the database path alone decides.
+    Each answer is counted at /metrics (``cunbo_gate_verdicts_total``)."""
+    verdict = _reserve(buyer_id=buyer_id, lines=lines, idempotency_key=idempotency_key)
+    GATE_VERDICTS.labels(verdict or "unanswered").inc()
+    return verdict
+
+
+def _reserve(*, buyer_id: int, lines: list[GateLine], idempotency_key: str) -> str | None:
     if not lines:
         return BYPASS
     client = _client.get()

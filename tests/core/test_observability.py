@@ -100,3 +100,22 @@ def test_metrics_answer_only_the_allowed_addresses_or_the_token(settings):
     settings.METRICS_TOKEN = "scrape-secret"
     assert _scrape(REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer wrong")[0] == 404
     assert _scrape(REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer scrape-secret")[0] == 200
+
+
+def test_metrics_count_the_gate_verdicts(settings):
+    from orders.gate import GateLine, gate_reserve, offer_gate_reset
+    from tests.factories import OfferFactory
+
+    offer = OfferFactory(quantity=1, remaining=1)
+    offer_gate_reset(offer_id=offer.pk)
+    before = _scrape()[1]
+    assert gate_reserve(buyer_id=1, lines=[GateLine(offer_id=offer.pk, quantity=1)]) == "admitted"
+    assert gate_reserve(buyer_id=2, lines=[GateLine(offer_id=offer.pk, quantity=1)]) == "sold_out"
+    after = _scrape()[1]
+
+    def count(text, verdict):
+        prefix = f'cunbo_gate_verdicts_total{{verdict="{verdict}"}} '
+        return next((float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+    assert count(after, "admitted") - count(before, "admitted") == 1
+    assert count(after, "sold_out") - count(before, "sold_out") == 1
