@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
@@ -77,28 +80,25 @@ def stream_visible(*, user, stream_id: int) -> Stream:
     return stream
 
 
+StreamSales = Callable[..., dict]  # reader(stream_id=, merchant_id=) -> {orders, units, gmv}
+_sales_reader: StreamSales | None = None
+
+
+def stream_sales_reader_register(reader: StreamSales) -> None:
+    """The app that sells (orders) tells the live room how to read a stream's paid sales, so the
+    room imports nothing above it."""
+    global _sales_reader
+    _sales_reader = reader
+
+
 def stream_totals(*, stream: Stream) -> dict:
     """Peak viewers, chat lines, and the paid orders placed from the stream with this shop."""
-    from orders.models import MerchantOrder, Order, OrderLine
-
-    sales = (
-        OrderLine.objects.filter(
-            merchant_order__order__stream_id=stream.pk,
-            merchant_order__merchant_id=stream.merchant_id,
-            merchant_order__order__status__in=[Order.Status.PAID, Order.Status.COMPLETED],
-        )
-        .exclude(merchant_order__status__in=[MerchantOrder.Status.CANCELLED, MerchantOrder.Status.REFUNDED])
-        .aggregate(units=Sum("quantity"), gmv=Sum("line_total"),
-                   orders=Count("merchant_order__order_id", distinct=True))
-    )
-    from decimal import Decimal
-
+    sales = (_sales_reader(stream_id=stream.pk, merchant_id=stream.merchant_id) if _sales_reader
+             else {"orders": 0, "units": 0, "gmv": Decimal("0.00")})
     return {
         "peak_viewers": stream.peak_viewers,
         "chat_messages": ChatMessage.objects.filter(stream_id=stream.pk, deleted=False).count(),
-        "orders": sales["orders"] or 0,
-        "units": sales["units"] or 0,
-        "gmv": (sales["gmv"] or Decimal("0")).quantize(Decimal("0.01")),
+        **sales,
     }
 
 

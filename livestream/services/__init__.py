@@ -5,7 +5,6 @@ from .chat import chat_message_delete, chat_mute, chat_send, chat_unmute
 from .offers import (
     offer_cancel,
     offer_end,
-    offer_sold_out,
     offer_start,
     offers_expire_due,
 )
@@ -26,7 +25,7 @@ from .streams import (
 
 __all__ = [
     "chat_message_delete", "chat_mute", "chat_send", "chat_unmute",
-    "offer_cancel", "offer_end", "offer_sold_out", "offer_start",
+    "offer_cancel", "offer_end", "offer_start",
     "offers_expire_due",
     "merchant_streams_stop", "stream_cancel", "stream_create", "stream_end", "stream_key_rotate",
     "stream_peak_record", "stream_pin", "stream_publish", "stream_start", "stream_unpublish", "stream_update",

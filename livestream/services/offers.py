@@ -4,9 +4,8 @@ Starting an offer takes its units from the product's stock (``catalog.stock``);
 ending it — sold out, expired, stream ended or cancelled by the owner — zeroes
 ``remaining`` and hands the unsold units back, in one locked step, so no unit can
 be sold twice or lost. The orders app sells against ``remaining`` with its own
-conditional UPDATE (and its Redis gate, ``orders.gate``, which this module loads
-when an offer starts and closes when it ends); ``offer_sold_out`` is for a seller
-that took the last unit without ending the offer itself.
+conditional UPDATE (and its Redis gate, which it loads when this module announces
+``offer_opened`` and closes on ``offer_closed``: livestream/domain_events.py).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.transitions import ensure_transition
 
 from .. import events
+from ..domain_events import offer_closed, offer_opened
 from ..models import Offer, Stream
 from ._common import owned_stream
 from .streams import StreamNotLive
@@ -77,15 +77,8 @@ def offer_start(*, stream_id: int, actor, product_id: int, price: Decimal, quant
         offer_expire.apply_async(args=[offer_id], eta=eta)
 
     transaction.on_commit(schedule_expiry, robust=True)
-    transaction.on_commit(lambda: _gate("offer_gate_reset", offer_id), robust=True)
+    offer_opened.send(offer_id=offer_id)
     return offer
-
-
-def _gate(name: str, offer_id: int) -> None:
-    """Keep the orders app's Redis gate (which refuses sold-out buyers early) in step with the offer."""
-    from orders import gate
-
-    getattr(gate, name)(offer_id=offer_id)
 
 
 def offer_end(*, offer_id: int, reason: str, actor=None) -> Offer | None:
@@ -109,7 +102,7 @@ def offer_end(*, offer_id: int, reason: str, actor=None) -> Offer | None:
         if unsold:
             product_stock_return(product_id=offer.product_id, quantity=unsold)
         events.offer_ended(stream_id=offer.stream_id, offer_id=offer.pk, remaining=unsold, reason=reason)
-        transaction.on_commit(lambda: _gate("offer_gate_close", offer_id), robust=True)
+        offer_closed.send(offer_id=offer_id)
         return offer
 
 
@@ -123,14 +116,6 @@ def offer_cancel(*, stream_id: int, offer_id: int, actor) -> Offer:
         if ended is None:
             raise Conflict(_("This offer has already ended."), code="offer_ended")
         return ended
-
-
-def offer_sold_out(*, offer_id: int) -> Offer | None:
-    """Call after selling an offer's last unit (``remaining`` reached 0): it ends as sold out."""
-    with transaction.atomic():
-        if not Offer.objects.filter(pk=offer_id, status=O.LIVE, remaining=0).exists():
-            return None
-        return offer_end(offer_id=offer_id, reason=Offer.EndReason.SOLD_OUT)
 
 
 def offers_end_for_stream(*, stream: Stream) -> int:

@@ -116,15 +116,6 @@ def test_expired_offers_cannot_sell_and_are_swept(live_stream, owner, product, c
     assert stock(product) == 100
 
 
-def test_the_offer_sold_out_service_for_the_orders_app(live_stream, owner, product):
-    offer = services.offer_start(stream_id=live_stream.pk, actor=owner, product_id=product.pk,
-                                 price=Decimal("9.90"), quantity=2, duration_s=60)
-    assert services.offer_sold_out(offer_id=offer.pk) is None  # units left: nothing to do
-    Offer.objects.filter(pk=offer.pk).update(remaining=0)  # as an order's conditional UPDATE would
-    assert services.offer_sold_out(offer_id=offer.pk).end_reason == "sold_out"
-    assert services.offer_sold_out(offer_id=offer.pk) is None
-
-
 def test_messages_are_listed_newest_first_without_deleted_ones(api_client, live_stream, viewer, owner, client_for,
                                                                django_assert_max_num_queries, settings):
     settings.LIVE_CHAT_RATE_LIMIT = 100
