@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role
@@ -11,12 +10,10 @@ from .models import Cart, CartItem, Dispute, MerchantOrder, Order, OrderLine
 
 
 def _with_shipment(queryset: QuerySet) -> QuerySet:
-    """Join the logistics app's shipment when it exists, so reading it costs no extra query."""
-    try:
-        field = MerchantOrder._meta.get_field("shipment")
-    except FieldDoesNotExist:
-        return queryset
-    return queryset.select_related("shipment") if field.one_to_one else queryset
+    """Join the parcel (``shipment``: the reverse one-to-one that logistics, an app above this one,
+    points at a merchant order), so rendering its id costs no extra query. Named, not imported:
+    the dependency is on the relation's name only, and the product always installs logistics."""
+    return queryset.select_related("shipment")
 
 
 def cart_for(*, user) -> Cart:
@@ -35,11 +32,9 @@ def _buyer_merchant_orders() -> QuerySet:
 
 
 def orders_for(*, user) -> QuerySet[Order]:
-    from payments.models import Payment
-
+    # ``payments``: the payments app's rows of the order, newest first (their model's ordering).
     return (Order.objects.filter(buyer_id=user.pk).select_related("village")
-            .prefetch_related(Prefetch("merchant_orders", queryset=_buyer_merchant_orders()),
-                              Prefetch("payments", queryset=Payment.objects.order_by("-created_at", "-pk")))
+            .prefetch_related(Prefetch("merchant_orders", queryset=_buyer_merchant_orders()), "payments")
             .order_by("-created_at", "-pk"))
 
 

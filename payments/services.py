@@ -124,15 +124,16 @@ def _apply(*, provider, order: Order, payment: Payment, notice) -> str:
     # Cancelled meanwhile (units already back on sale) or paid twice: all of it goes back.
     payment.status = Payment.Status.REFUNDED
     payment.save(update_fields=["status", "succeeded_at"])
-    refund_create(payment=payment, merchant_order=None, amount=payment.amount,
+    refund_create(payment=payment, amount=payment.amount,
                   reason=_("paid after the order was closed"))
     return "refunded_late"
 
 
-def refund_create(*, payment: Payment, merchant_order=None, amount, reason: str, dispute=None) -> Refund:
+def refund_create(*, payment: Payment, merchant_order_id: int | None = None, amount, reason: str,
+                  dispute_id: int | None = None) -> Refund:
     """A refund row now; the provider is called after commit (never while rows are locked)."""
-    refund = Refund.objects.create(payment=payment, merchant_order=merchant_order, dispute=dispute, amount=amount,
-                                   reason=reason[:200])
+    refund = Refund.objects.create(payment=payment, merchant_order_id=merchant_order_id, dispute_id=dispute_id,
+                                   amount=amount, reason=reason[:200])
     transaction.on_commit(lambda: _queue_refund(refund.pk))
     return refund
 

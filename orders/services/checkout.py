@@ -217,8 +217,7 @@ def checkout_plan(*, buyer, lines: list[LineInput], address: AddressInput, strea
                                        items_total=mo.items_total)
         mo.total = mo.items_total + mo.delivery_fee
         mo._prefetched_objects_cache = {"lines": rows}
-        if hasattr(MerchantOrder, "shipment"):  # a new merchant order has no shipment: render it without a query
-            MerchantOrder.shipment.related.set_cached_value(mo, None)
+        MerchantOrder.shipment.related.set_cached_value(mo, None)  # a new one has no parcel: render it without a query
         merchant_orders.append(mo)
         all_rows.extend(rows)
     order.items_total = sum((mo.items_total for mo in merchant_orders), Decimal("0.00"))

@@ -18,6 +18,7 @@ from core.errors import Conflict, NotFound
 from livestream import events as room
 from notifications.services import notify
 
+from ..domain_events import refund_booked
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
@@ -168,14 +169,12 @@ def refundable_amount(merchant_order: MerchantOrder) -> Decimal:
 
 def merchant_order_refund(*, merchant_order: MerchantOrder, amount: Decimal, reason: str, actor=None,
                           dispute=None):
-    """Book a refund against a merchant order and send it back through the payment's provider.
+    """Book a refund against a merchant order; the payments app sends it back through the payment's
+    provider (``orders.domain_events.refund_booked``).
 
     The amount is added by one conditional UPDATE (``refunded_amount + amount <= total``), so any
     number of concurrent refunds (dispute decisions, cancellations) can never exceed what was paid;
     the table's CHECK constraint is the last line. The provider is called after commit."""
-    from payments.models import Payment
-    from payments.services import refund_create
-
     amount = Decimal(amount)
     if amount <= 0:
         raise Conflict(_("A refund must be more than zero."))
@@ -184,11 +183,11 @@ def merchant_order_refund(*, merchant_order: MerchantOrder, amount: Decimal, rea
     if not booked:
         raise RefundExceedsPaid()
     merchant_order.refresh_from_db(fields=["refunded_amount"])
-    payment = Payment.objects.filter(order_id=merchant_order.order_id, status=Payment.Status.SUCCEEDED).first()
-    if payment is None:
-        raise Conflict(_("This order has no successful payment to refund."))
-    refund = refund_create(payment=payment, merchant_order=merchant_order, amount=amount, reason=reason,
-                           dispute=dispute)
+    refunds = refund_booked.send(merchant_order_id=merchant_order.pk, order_id=merchant_order.order_id, amount=amount,
+                                 reason=reason, dispute_id=getattr(dispute, "pk", None))
+    if len(refunds) != 1:
+        raise RuntimeError("exactly one receiver (the payments app) must refund a booked amount")
+    refund = refunds[0]
     notify(user=merchant_order.order.buyer, kind="refund.issued",
            params={"amount": str(amount), "merchant_order": merchant_order.pk, "reason": reason})
     return refund

@@ -1,21 +1,23 @@
-"""A paid demo order, if the catalog has listed products (nothing otherwise). Idempotent."""
-
+"""A paid demo order (paid through the sandbox), if the catalog has listed products (nothing
+otherwise). Idempotent. Seeded here, after orders: paying is this app's business."""
 
 from django.db import transaction
 
+from accounts.models import Role, User
+from catalog.models import Product
+from orders.models import Order
+from orders.services import AddressInput, LineInput, order_create
+from orders.services.lifecycle import order_mark_paid
+
+from .models import Payment
+
 
 def seed(report) -> None:
-    from accounts.models import Role, User
-    from catalog.models import Product
-
-    from .models import Order
-    from .services import AddressInput, LineInput, order_create
-    from .services.lifecycle import order_mark_paid
 
     product = (Product.objects.filter(status=Product.Status.LISTED, stock__gte=2, merchant__status="approved")
                .select_related("merchant").order_by("pk").first())
     if product is None:
-        report.note("orders: no listed products yet; no demo order")
+        report.note("payments: no listed products yet; no demo order")
         return
     buyer, created = User.objects.get_or_create(username="demo-buyer", defaults={
         "role": Role.CONSUMER, "phone": "13800138000", "last_name": "张", "first_name": "三"})
@@ -27,8 +29,6 @@ def seed(report) -> None:
     if existing is not None:
         report.record(existing, False)
         return
-    from payments.models import Payment
-
     with transaction.atomic():
         order = order_create(buyer=buyer, lines=[LineInput(product_id=product.pk, quantity=2)],
                              address=AddressInput(village_id=product.merchant.village_id, detail="村委会旁 2 号",

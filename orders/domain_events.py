@@ -1,0 +1,10 @@
+"""What the orders domain announces to the apps above it (core/domain_events.py)."""
+
+from core.domain_events import DomainEvent
+
+# Money was booked back to the buyer against a merchant order (a cancellation, a dispute's
+# decision, a returned parcel): ``refunded_amount`` already holds it. Sent inside that
+# transaction; the payments app's receiver writes the refund of the order's payment there too and
+# returns it (and refuses, rolling the booking back, when the order has no successful payment).
+refund_booked = DomainEvent("orders.refund_booked",
+                            payload=("merchant_order_id", "order_id", "amount", "reason", "dispute_id"))
