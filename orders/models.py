@@ -58,7 +58,6 @@ class MerchantOrder(models.Model):
         DELIVERED = "delivered", _("delivered")
         COMPLETED = "completed", _("completed")
         CANCELLED = "cancelled", _("cancelled")
-        REFUNDING = "refunding", _("refunding")
         REFUNDED = "refunded", _("refunded")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="merchant_orders")

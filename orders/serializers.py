@@ -289,7 +289,7 @@ def order_output_data(order) -> dict:
 # --- merchant orders -----------------------------------------------------------------------------
 
 VISIBLE_TO_MERCHANT = {MerchantOrder.Status.PAID, MerchantOrder.Status.SHIPPED, MerchantOrder.Status.DELIVERED,
-                       MerchantOrder.Status.COMPLETED, MerchantOrder.Status.REFUNDING, MerchantOrder.Status.REFUNDED}
+                       MerchantOrder.Status.COMPLETED, MerchantOrder.Status.REFUNDED}
 SHIP_TO_VISIBLE = {MerchantOrder.Status.PAID, MerchantOrder.Status.SHIPPED}
 
 

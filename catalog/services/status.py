@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.transitions import ensure_transition
+from core.transitions import Workflow
 
 from ..models import Product, ProductEvent
 
@@ -16,17 +16,17 @@ PRODUCT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+PRODUCT_WORKFLOW = Workflow(Product, PRODUCT_TRANSITIONS, events=ProductEvent)
+
+
 def product_transition(*, product: Product, to: str, actor=None, reason: str = "") -> Product:
     """Move ``product`` (locked by the caller) to ``to``; 409 if the table forbids it."""
-    ensure_transition(PRODUCT_TRANSITIONS, product.status, to)
-    ProductEvent.objects.create(product=product, actor=actor, from_status=product.status, to_status=to, reason=reason)
-    product.status = to
-    fields = ["status", "updated_at"]
+    PRODUCT_WORKFLOW.check(product.status, to)
+    also = ()
     if to == P.LISTED:  # what the county approved is the baseline of later price changes
         product.reviewed_price = product.price
-        fields.append("reviewed_price")
-    product.save(update_fields=fields)
-    return product
+        also = ("reviewed_price",)
+    return PRODUCT_WORKFLOW.transition(product, to, actor=actor, reason=reason, update_fields=also)
 
 
 def product_note(*, product: Product, actor=None, reason: str) -> None:

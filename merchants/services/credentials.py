@@ -18,25 +18,18 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidTransition, ValidationFailed
 from core.masking import mask_number
-from core.transitions import ensure_transition
 from notifications.services import notify
 
 from ..domain_events import credential_lapsed
 from ..models import Credential, CredentialEvent, Merchant
 from ..selectors import today, valid_credentials
+from ..status import CREDENTIAL_TRANSITIONS, CREDENTIAL_WORKFLOW  # noqa: F401 - the table is public
 from ..uploads import check_upload, renamed
 from ..validators import normalise_number, number_error
 from .shops import label
 
 C = Credential.Status
 
-CREDENTIAL_TRANSITIONS: dict[str, set[str]] = {
-    C.PENDING: {C.APPROVED, C.REJECTED, C.EXPIRED},
-    C.APPROVED: {C.EXPIRED, C.REVOKED},
-    C.REJECTED: set(),
-    C.EXPIRED: set(),
-    C.REVOKED: set(),
-}
 CREDENTIAL_DECISIONS = {"approve": C.APPROVED, "reject": C.REJECTED, "revoke": C.REVOKED}
 
 # Documents that always carry an expiry date.
@@ -51,12 +44,7 @@ def _params(credential: Credential, user, **extra) -> dict:
 
 
 def credential_transition(*, credential: Credential, to: str, actor=None, reason: str = "") -> Credential:
-    ensure_transition(CREDENTIAL_TRANSITIONS, credential.status, to)
-    CredentialEvent.objects.create(credential=credential, actor=actor, from_status=credential.status, to_status=to,
-                                   reason=reason)
-    credential.status = to
-    credential.save(update_fields=["status", "updated_at"])
-    return credential
+    return CREDENTIAL_WORKFLOW.transition(credential, to, actor=actor, reason=reason)
 
 
 @transaction.atomic

@@ -7,25 +7,17 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
-from core.transitions import ensure_transition
+from core.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from notifications.services import notify
 from regions.models import Region
 
+from ..domain_events import merchant_renamed, merchant_stopped_selling
 from ..models import Credential, Merchant, MerchantEvent
 from ..selectors import IDENTITY_CREDENTIAL, valid_credentials
-from ..domain_events import merchant_renamed, merchant_stopped_selling
+from ..status import MERCHANT_TRANSITIONS, MERCHANT_WORKFLOW  # noqa: F401 - the table is public
 from ..uploads import check_upload, renamed
 
 S = Merchant.Status
-
-# The one table of which status may follow which.
-MERCHANT_TRANSITIONS: dict[str, set[str]] = {
-    S.SUBMITTED: {S.APPROVED, S.REJECTED},
-    S.REJECTED: {S.SUBMITTED},
-    S.APPROVED: {S.SUSPENDED},
-    S.SUSPENDED: {S.APPROVED},
-}
 
 # A reviewer's decision names one edge of the table.
 DECISIONS: dict[str, tuple[str, str]] = {
@@ -53,12 +45,8 @@ class MerchantNotApproved(DomainError):
 
 def merchant_transition(*, merchant: Merchant, to: str, actor=None, reason: str = "") -> Merchant:
     """Move ``merchant`` (locked by the caller) to ``to`` and record who, when, from, to and why."""
-    ensure_transition(MERCHANT_TRANSITIONS, merchant.status, to)
-    MerchantEvent.objects.create(merchant=merchant, actor=actor, from_status=merchant.status, to_status=to,
-                                 reason=reason)
     was_selling = merchant.status == S.APPROVED
-    merchant.status = to
-    merchant.save(update_fields=["status", "updated_at"])
+    MERCHANT_WORKFLOW.transition(merchant, to, actor=actor, reason=reason)
     if was_selling and to != S.APPROVED:
         merchant_stopped_selling.send(merchant_id=merchant.pk, actor=actor, reason=reason)
     return merchant
@@ -158,7 +146,7 @@ def merchant_review(*, merchant_id: int, actor, decision: str, reason: str = "")
         raise ValidationFailed(fields={"reason": [_("Give the shop a reason.")]})
     merchant = merchant_get_for_staff(merchant_id=merchant_id, user=actor, for_update=True)
     source, target = DECISIONS[decision]
-    ensure_transition(MERCHANT_TRANSITIONS, merchant.status, target)
+    MERCHANT_WORKFLOW.check(merchant.status, target)
     if merchant.status != source:
         raise InvalidTransition(
             _("“%(decision)s” applies to a %(source)s shop; this one is %(status)s.")
