@@ -32,6 +32,14 @@ def ensure_transition(table: Mapping[str, set[str]], current: str, target: str) 
         )
 
 
+_workflows: dict[type[models.Model], Workflow] = {}
+
+
+def workflows() -> dict[type[models.Model], Workflow]:
+    """Every declared workflow by model (for the docs and the test that none is missing)."""
+    return dict(_workflows)
+
+
 class Workflow:
     """One model's status machine: its table, its audit rows and the timestamps its statuses set."""
 
@@ -49,6 +57,9 @@ class Workflow:
             self._event_fk = next(f.name for f in events._meta.fields
                                   if f.is_relation and f.related_model is model)
         self._auto_now = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        if model in _workflows:
+            raise RuntimeError(f"{model.__name__} has two workflows")
+        _workflows[model] = self
 
     def allowed(self, current: str, to: str) -> bool:
         return to in self.table.get(current, ())
@@ -61,8 +72,9 @@ class Workflow:
         return sorted(status for status, targets in self.table.items() if to in targets)
 
     def transition(self, obj: models.Model, to: str, *, actor=None, reason: str = "",
-                   update_fields: tuple[str, ...] = ()) -> models.Model:
-        """Move ``obj`` (locked by the caller) to ``to``: check, record, stamp, save."""
+                   update_fields: tuple[str, ...] = (), save: bool = True) -> models.Model:
+        """Move ``obj`` (locked by the caller) to ``to``: check, record, stamp, save (or leave the
+        save to a caller that writes more fields of the row in the same ``save``)."""
         current = getattr(obj, self.field)
         self.check(current, to)
         if self.events is not None:
@@ -74,7 +86,8 @@ class Workflow:
         if to in self.timestamps:
             setattr(obj, self.timestamps[to], timezone.now())
             fields.append(self.timestamps[to])
-        obj.save(update_fields=list(dict.fromkeys(fields)))
+        if save:
+            obj.save(update_fields=list(dict.fromkeys(fields)))
         return obj
 
 

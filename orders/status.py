@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.transitions import Workflow
 
-from .models import MerchantOrder, MerchantOrderEvent, Order, OrderEvent
+from .models import Dispute, DisputeEvent, MerchantOrder, MerchantOrderEvent, Order, OrderEvent
 
 ORDER_TRANSITIONS = {
     Order.Status.PENDING_PAYMENT: {Order.Status.PAID, Order.Status.CANCELLED},
@@ -24,6 +24,15 @@ MERCHANT_ORDER_TRANSITIONS = {
     MerchantOrder.Status.REFUNDED: set(),
 }
 
+D = Dispute.Status
+DISPUTE_TRANSITIONS = {
+    D.OPEN: {D.ACCEPTED, D.CONTESTED, D.ESCALATED},
+    D.CONTESTED: {D.ESCALATED},
+    D.ESCALATED: {D.RESOLVED},
+    D.ACCEPTED: set(),
+    D.RESOLVED: set(),
+}
+
 ORDER_WORKFLOW = Workflow(Order, ORDER_TRANSITIONS, events=OrderEvent,
                           timestamps={Order.Status.PAID: "paid_at", Order.Status.CANCELLED: "cancelled_at"})
 MERCHANT_ORDER_WORKFLOW = Workflow(MerchantOrder, MERCHANT_ORDER_TRANSITIONS, events=MerchantOrderEvent, timestamps={
@@ -31,6 +40,8 @@ MERCHANT_ORDER_WORKFLOW = Workflow(MerchantOrder, MERCHANT_ORDER_TRANSITIONS, ev
     MerchantOrder.Status.DELIVERED: "delivered_at",
     MerchantOrder.Status.COMPLETED: "completed_at",
 })
+
+DISPUTE_WORKFLOW = Workflow(Dispute, DISPUTE_TRANSITIONS, events=DisputeEvent)
 
 
 def order_transition(order: Order, to: str, *, actor=None, reason: str = "") -> Order:

@@ -1,8 +1,18 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Payment, Refund, WebhookEvent
+from core.adminkit import AuditInline
+
+from .models import Payment, PaymentEvent, Refund, RefundEvent, WebhookEvent
 from .services import refund_submit
+
+
+class PaymentEventInline(AuditInline):
+    model = PaymentEvent
+
+
+class RefundEventInline(AuditInline):
+    model = RefundEvent
 
 
 @admin.register(Payment)
@@ -12,6 +22,7 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ("id", "order__id", "provider_reference")
     readonly_fields = ("order", "provider", "amount", "currency", "status", "provider_reference", "client_params",
                        "flag_reason", "succeeded_at")
+    inlines = [PaymentEventInline]
 
 
 @admin.register(Refund)
@@ -20,6 +31,7 @@ class RefundAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     readonly_fields = ("payment", "merchant_order", "dispute", "amount", "reason", "status", "provider_reference",
                        "attempts", "last_error", "completed_at")
+    inlines = [RefundEventInline]
     actions = ["send_again"]
 
     @admin.action(description=_("Send pending refunds to the provider now"))

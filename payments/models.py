@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.transitions import StatusEvent
 from orders.models import Dispute, MerchantOrder, Order
 
 
@@ -71,6 +72,26 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=Decimal("0")), name="refund_amount_positive"),
         ]
+
+
+class PaymentEvent(StatusEvent):
+    """Audit trail of a payment's status (who or which notice moved it, when, why)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="status_events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
+
+
+class RefundEvent(StatusEvent):
+    """Audit trail of a refund's status."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("refund event")
+        verbose_name_plural = _("refund events")
 
 
 class WebhookEvent(models.Model):

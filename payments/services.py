@@ -17,6 +17,7 @@ from orders.services.errors import PaymentWindowClosed
 from orders.services.locks import merchant_orders_lock, order_lock
 
 from .models import Payment, Refund, WebhookEvent
+from .status import PAYMENT_TRANSITIONS, PAYMENT_WORKFLOW, REFUND_WORKFLOW
 from .providers import UnknownProvider, get_provider
 
 logger = logging.getLogger(__name__)
@@ -103,27 +104,25 @@ def _apply(*, provider, order: Order, payment: Payment, notice) -> str:
     from orders.services.lifecycle import order_mark_paid
 
     if notice.amount != payment.amount or notice.currency != payment.currency:
-        if payment.status in (Payment.Status.PENDING, Payment.Status.FAILED):
-            payment.status = Payment.Status.FLAGGED
+        if PAYMENT_WORKFLOW.allowed(payment.status, Payment.Status.FLAGGED):
             payment.flag_reason = (f"notice {notice.event_id}: {notice.amount} {notice.currency} "
                                    f"≠ {payment.amount} {payment.currency}")
-            payment.save(update_fields=["status", "flag_reason"])
+            PAYMENT_WORKFLOW.transition(payment, Payment.Status.FLAGGED, reason=f"notice {notice.event_id}",
+                                        update_fields=("flag_reason",))
         return "flagged"
-    if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED, Payment.Status.FLAGGED):
+    if not PAYMENT_TRANSITIONS[payment.status]:  # settled already: a late or repeated notice
         return "ignored"
+    why = f"notice {notice.event_id}"
     if notice.type == "payment.failed":
-        payment.status = Payment.Status.FAILED
-        payment.save(update_fields=["status"])
+        PAYMENT_WORKFLOW.transition(payment, Payment.Status.FAILED, reason=why)
         return "failed"
-    payment.status, payment.succeeded_at = Payment.Status.SUCCEEDED, timezone.now()
     if order.status == Order.Status.PENDING_PAYMENT:
         # Even past the deadline: the sweep has not cancelled it, so its units are still held.
-        payment.save(update_fields=["status", "succeeded_at"])
+        PAYMENT_WORKFLOW.transition(payment, Payment.Status.SUCCEEDED, reason=why)
         order_mark_paid(order=order)
         return "paid"
     # Cancelled meanwhile (units already back on sale) or paid twice: all of it goes back.
-    payment.status = Payment.Status.REFUNDED
-    payment.save(update_fields=["status", "succeeded_at"])
+    PAYMENT_WORKFLOW.transition(payment, Payment.Status.REFUNDED, reason=f"{why}: paid after the order was closed")
     refund_create(payment=payment, amount=payment.amount,
                   reason=_("paid after the order was closed"))
     return "refunded_late"
@@ -166,14 +165,16 @@ def refund_submit(*, refund_id: int) -> Refund:
         if refund.status != Refund.Status.PENDING:
             return refund
         if not error:
-            refund.status, refund.provider_reference, refund.completed_at = (
-                Refund.Status.SUCCEEDED, result.reference, timezone.now())
+            refund.provider_reference = result.reference
+            REFUND_WORKFLOW.transition(refund, Refund.Status.SUCCEEDED, reason=f"provider: {result.reference}",
+                                       update_fields=("provider_reference",))
+        elif refund.attempts >= REFUND_MAX_ATTEMPTS:
+            refund.last_error = error
+            REFUND_WORKFLOW.transition(refund, Refund.Status.FAILED, reason=error[:500], update_fields=("last_error",))
+            logger.error("refund %s failed for good: %s", refund.pk, error)
         else:
             refund.last_error = error
-            if refund.attempts >= REFUND_MAX_ATTEMPTS:
-                refund.status = Refund.Status.FAILED
-                logger.error("refund %s failed for good: %s", refund.pk, error)
-        refund.save()
+            refund.save(update_fields=["last_error"])
     return refund
 
 

@@ -21,16 +21,15 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Product
 from catalog.stock import product_stock_return, product_stock_take
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.transitions import ensure_transition
 
 from .. import events
 from ..domain_events import offer_closed, offer_opened
 from ..models import Offer, Stream
+from ..status import OFFER_WORKFLOW
 from ._common import owned_stream
 from .streams import StreamNotLive
 
 O = Offer.Status
-OFFER_TRANSITIONS: dict[str, set[str]] = {O.LIVE: {O.ENDED}, O.ENDED: set()}
 
 
 def _field_error(field: str, message) -> ValidationFailed:
@@ -94,11 +93,9 @@ def offer_end(*, offer_id: int, reason: str, actor=None) -> Offer | None:
         offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
         if offer is None or offer.status != O.LIVE:
             return None
-        ensure_transition(OFFER_TRANSITIONS, offer.status, O.ENDED)
         unsold = offer.remaining
-        offer.status, offer.end_reason, offer.ended_at = O.ENDED, reason, timezone.now()
-        offer.remaining, offer.returned = 0, unsold
-        offer.save(update_fields=["status", "end_reason", "ended_at", "remaining", "returned"])
+        offer.end_reason, offer.ended_at, offer.remaining, offer.returned = reason, timezone.now(), 0, unsold
+        OFFER_WORKFLOW.transition(offer, O.ENDED, update_fields=("end_reason", "ended_at", "remaining", "returned"))
         if unsold:
             product_stock_return(product_id=offer.product_id, quantity=unsold)
         events.offer_ended(stream_id=offer.stream_id, offer_id=offer.pk, remaining=unsold, reason=reason)

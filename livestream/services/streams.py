@@ -14,25 +14,18 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from core.errors import Conflict, DomainError, ValidationFailed
-from core.transitions import ensure_transition
 from merchants.models import Merchant
 from notifications.services import broadcast_start_on_commit
 
 from .. import events
 from ..broadcasts import STREAM_LIVE
 from ..models import Stream, StreamEvent, new_stream_key
+from ..status import STREAM_TRANSITIONS, STREAM_WORKFLOW
 from ._common import MerchantNotApproved, approved_merchant_of, owned_stream
 
 logger = logging.getLogger(__name__)
 
 S = Stream.Status
-STREAM_TRANSITIONS: dict[str, set[str]] = {
-    S.SCHEDULED: {S.LIVE, S.CANCELLED},
-    S.LIVE: {S.ENDED},
-    S.ENDED: set(),
-    S.CANCELLED: set(),
-}
-_TIMESTAMP = {S.LIVE: "started_at", S.ENDED: "ended_at", S.CANCELLED: "cancelled_at"}
 MAX_SCHEDULE_AHEAD = datetime.timedelta(days=90)
 MAX_SCHEDULE_BEHIND = datetime.timedelta(minutes=5)
 
@@ -52,20 +45,14 @@ class HookRefused(DomainError):
 
 def _transition(stream: Stream, target: str, *, actor=None, reason: str = "") -> Stream:
     """Move a locked stream to ``target``: timestamp, audit row, room event, side effects on commit."""
-    ensure_transition(STREAM_TRANSITIONS, stream.status, target)
+    STREAM_WORKFLOW.check(stream.status, target)
     if target == S.LIVE and stream.merchant.status != Merchant.Status.APPROVED:
         raise MerchantNotApproved(_("A suspended or unapproved shop cannot go live."))
-    previous = stream.status
-    now = timezone.now()
-    stream.status = target
-    setattr(stream, _TIMESTAMP[target], now)
-    fields = ["status", _TIMESTAMP[target]]
+    also = ()
     if target != S.LIVE:
         stream.ingest_active, stream.ingest_addr = False, None
-        fields += ["ingest_active", "ingest_addr"]
-    stream.save(update_fields=fields)
-    StreamEvent.objects.create(stream=stream, actor=actor if actor and actor.is_authenticated else None,
-                               from_status=previous, to_status=target, reason=reason)
+        also = ("ingest_active", "ingest_addr")
+    STREAM_WORKFLOW.transition(stream, target, actor=actor, reason=reason, update_fields=also)
     events.stream_status(stream_id=stream.pk, status=target)
     if target == S.LIVE:
         broadcast_start_on_commit(kind=STREAM_LIVE, key=str(stream.pk))

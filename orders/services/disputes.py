@@ -18,33 +18,23 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.transitions import ensure_transition
 from notifications.services import notify
 
 from ..models import Dispute, DisputeEvent, DisputePhoto, MerchantOrder
-from ..status import merchant_order_transition
+from ..status import DISPUTE_TRANSITIONS, DISPUTE_WORKFLOW, merchant_order_transition  # noqa: F401
 from .lifecycle import merchant_order_refund, refundable_amount
 from .locks import merchant_order_lock
 
 D = Dispute.Status
 MO = MerchantOrder.Status
 
-DISPUTE_TRANSITIONS = {
-    D.OPEN: {D.ACCEPTED, D.CONTESTED, D.ESCALATED},
-    D.CONTESTED: {D.ESCALATED},
-    D.ESCALATED: {D.RESOLVED},
-    D.ACCEPTED: set(),
-    D.RESOLVED: set(),
-}
 DISPUTABLE = {MO.PAID, MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
 FULLY_REFUNDABLE_FROM = {MO.PAID, MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
 
 
 def _transition(dispute: Dispute, to: str, *, actor=None, reason: str = "") -> None:
-    ensure_transition(DISPUTE_TRANSITIONS, dispute.status, to)
-    DisputeEvent.objects.create(dispute=dispute, actor=actor, from_status=dispute.status, to_status=to,
-                                reason=reason)
-    dispute.status = to
+    """Check and record the move; the caller saves the dispute with the fields it changes too."""
+    DISPUTE_WORKFLOW.transition(dispute, to, actor=actor, reason=reason, save=False)
 
 
 def _params(dispute: Dispute, **extra) -> dict:
