@@ -27,10 +27,27 @@ from decimal import Decimal
 
 from django.db import DatabaseError, connection
 
+from .sql_names import sql
+
 NO_LIMIT = 2_000_000_000
 
+# Tables and statuses are the models' own (sql_names.py): the templates name them in braces.
+_OFFER_TAKE = sql("""
+UPDATE {offer} SET remaining = remaining - %(n)s,
+  status = CASE WHEN remaining = %(n)s THEN '{offer_ended}' ELSE status END,
+  end_reason = CASE WHEN remaining = %(n)s THEN '{offer_sold_out}' ELSE end_reason END,
+  ended_at = CASE WHEN remaining = %(n)s THEN %(now)s ELSE ended_at END
+WHERE id = %(id)s AND status = '{offer_live}' AND ends_at > %(now)s AND remaining >= %(n)s
+RETURNING remaining
+""")
+_BUYER_UNITS = sql("""
+INSERT INTO {offerpurchase} (offer_id, buyer_id, quantity) VALUES (%s, %s, %s)
+ON CONFLICT (offer_id, buyer_id) DO UPDATE SET quantity = {offerpurchase}.quantity + EXCLUDED.quantity
+WHERE {offerpurchase}.quantity + EXCLUDED.quantity <= %s RETURNING quantity
+""")
 
-def _prepared_fetchone(sql: str, params: dict):
+
+def _prepared_fetchone(statement: str, params: dict):
     """Run one of the checkout's big statements as a prepared statement (psycopg's server-side
     binding, ``prepare=True``): PostgreSQL then plans it once per connection instead of on every
     checkout (planning the snapshot cost more than running it). Errors are Django's, as with any
@@ -40,10 +57,10 @@ def _prepared_fetchone(sql: str, params: dict):
     connection.ensure_connection()
     started = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
+        cursor.execute(statement, params, prepare=True)
         row = cursor.fetchone()
     if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+        connection.queries_log.append({"sql": statement, "time": f"{time.monotonic() - started:.3f}"})
     return row
 
 
@@ -54,15 +71,7 @@ def offer_units_take(*, offer_id: int, quantity: int, now) -> int | None:
     This is the contended row: callers run it last, just before COMMIT.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE livestream_offer SET remaining = remaining - %(n)s, "
-            "status = CASE WHEN remaining = %(n)s THEN 'ended' ELSE status END, "
-            "end_reason = CASE WHEN remaining = %(n)s THEN 'sold_out' ELSE end_reason END, "
-            "ended_at = CASE WHEN remaining = %(n)s THEN %(now)s ELSE ended_at END "
-            "WHERE id = %(id)s AND status = 'live' AND ends_at > %(now)s AND remaining >= %(n)s "
-            "RETURNING remaining",
-            {"n": quantity, "id": offer_id, "now": now},
-        )
+        cursor.execute(_OFFER_TAKE, {"n": quantity, "id": offer_id, "now": now})
         row = cursor.fetchone()
     return None if row is None else row[0]
 
@@ -77,13 +86,7 @@ def buyer_units_reserve(*, offer_id: int, buyer_id: int, quantity: int, limit: i
     if quantity > cap:
         return False
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO orders_offerpurchase (offer_id, buyer_id, quantity) VALUES (%s, %s, %s) "
-            "ON CONFLICT (offer_id, buyer_id) DO UPDATE "
-            "SET quantity = orders_offerpurchase.quantity + EXCLUDED.quantity "
-            "WHERE orders_offerpurchase.quantity + EXCLUDED.quantity <= %s RETURNING quantity",
-            [offer_id, buyer_id, quantity, cap],
-        )
+        cursor.execute(_BUYER_UNITS, [offer_id, buyer_id, quantity, cap])
         return cursor.fetchone() is not None
 
 
@@ -93,7 +96,7 @@ def pending_holds_reserve(*, buyer_id: int, holds) -> bool:
     ``holds`` CTE below, for the ORM path."""
     with connection.cursor() as cursor:
         for hold in holds:
-            cursor.execute(_HOLD_UPSERT.format(source="VALUES (%s, %s, %s, %s, %s, %s)"),
+            cursor.execute(_HOLD_UPSERT_VALUES,
                            [buyer_id, hold.scope, hold.orders, hold.units, hold.max_orders, hold.max_units])
             if cursor.fetchone() is None:
                 return False
@@ -104,37 +107,38 @@ def pending_holds_reserve(*, buyer_id: int, holds) -> bool:
 # committed counts after the wait, so a cap holds under any interleaving. The first insert of a scope
 # is not compared with its cap: the caller refuses such a checkout before (holds.check_first_holds).
 _HOLD_UPSERT = """
-INSERT INTO orders_pendinghold AS h (buyer_id, scope, orders, units, max_orders, max_units) {source}
+INSERT INTO {pendinghold} AS h (buyer_id, scope, orders, units, max_orders, max_units) {source}
 ON CONFLICT (buyer_id, scope) DO UPDATE
   SET orders = h.orders + EXCLUDED.orders, units = h.units + EXCLUDED.units,
       max_orders = EXCLUDED.max_orders, max_units = EXCLUDED.max_units
   WHERE h.orders + EXCLUDED.orders <= EXCLUDED.max_orders AND h.units + EXCLUDED.units <= EXCLUDED.max_units
 RETURNING scope
 """
+_HOLD_UPSERT_VALUES = sql(_HOLD_UPSERT, source="VALUES (%s, %s, %s, %s, %s, %s)")
 
 
-_SNAPSHOT = """
+_SNAPSHOT = sql("""
 SELECT
   (SELECT row_to_json(v) FROM (
      SELECT r.id, r.name, r.county_id, coalesce(c.province, '') AS province
-     FROM regions_region r LEFT JOIN regions_region c ON c.id = r.county_id
-     WHERE r.id = %(village)s AND r.level = 'village') v),
+     FROM {region} r LEFT JOIN {region} c ON c.id = r.county_id
+     WHERE r.id = %(village)s AND r.level = '{village}') v),
   (SELECT coalesce(json_agg(p), '[]') FROM (
      SELECT p.id, p.title, p.unit, p.price::text AS price, p.claims, p.status, p.merchant_id, p.stock,
             m.status AS merchant_status, m.shop_name, m.county_id AS merchant_county_id,
             coalesce(mc.province, '') AS merchant_province
-     FROM catalog_product p JOIN merchants_merchant m ON m.id = p.merchant_id
-          LEFT JOIN regions_region mc ON mc.id = m.county_id
+     FROM {product} p JOIN {merchant} m ON m.id = p.merchant_id
+          LEFT JOIN {region} mc ON mc.id = m.county_id
      WHERE p.id = ANY(%(products)s::bigint[])) p),
   (SELECT coalesce(json_agg(o), '[]') FROM (
      SELECT id, product_id, stream_id, price::text AS price, per_buyer_limit, remaining,
-            (status = 'live' AND ends_at > %(now)s) AS live
-     FROM livestream_offer WHERE id = ANY(%(offers)s::bigint[])) o),
-  (SELECT merchant_id FROM livestream_stream WHERE id = %(stream)s),
-  nextval(pg_get_serial_sequence('orders_order', 'id')),
-  ARRAY(SELECT nextval(pg_get_serial_sequence('orders_merchantorder', 'id')) FROM generate_series(1, %(n)s)),
-  ARRAY(SELECT nextval(pg_get_serial_sequence('orders_orderline', 'id')) FROM generate_series(1, %(n)s))
-"""
+            (status = '{offer_live}' AND ends_at > %(now)s) AS live
+     FROM {offer} WHERE id = ANY(%(offers)s::bigint[])) o),
+  (SELECT merchant_id FROM {stream} WHERE id = %(stream)s),
+  nextval(pg_get_serial_sequence('{order}', 'id')),
+  ARRAY(SELECT nextval(pg_get_serial_sequence('{merchantorder}', 'id')) FROM generate_series(1, %(n)s)),
+  ARRAY(SELECT nextval(pg_get_serial_sequence('{orderline}', 'id')) FROM generate_series(1, %(n)s))
+""")
 
 
 def _json(value):
@@ -160,35 +164,35 @@ def snapshot_read(*, village_id: int, product_ids: list[int], offer_ids: list[in
 
 
 _ROWS = """
-holds AS (""" + _HOLD_UPSERT.format(source="""
+holds AS (""" + _HOLD_UPSERT.replace("{source}", """
   SELECT %(buyer)s, t.scope, t.orders, t.units, t.max_orders, t.max_units
   FROM unnest(%(h_scope)s::text[], %(h_orders)s::integer[], %(h_units)s::integer[], %(h_max_orders)s::integer[],
               %(h_max_units)s::integer[]) WITH ORDINALITY AS t(scope, orders, units, max_orders, max_units, n)
   ORDER BY t.n""") + """), counters AS (
-  INSERT INTO orders_offerpurchase AS op (offer_id, buyer_id, quantity)
+  INSERT INTO {offerpurchase} AS op (offer_id, buyer_id, quantity)
   SELECT t.offer_id, %(buyer)s, t.quantity
   FROM unnest(%(c_offer)s::bigint[], %(c_qty)s::integer[]) WITH ORDINALITY AS t(offer_id, quantity, n)
   ORDER BY t.n
   ON CONFLICT (offer_id, buyer_id) DO UPDATE SET quantity = op.quantity + EXCLUDED.quantity
   WHERE op.quantity + EXCLUDED.quantity <= coalesce(
-    (SELECT per_buyer_limit FROM livestream_offer WHERE id = EXCLUDED.offer_id), %(no_limit)s)
+    (SELECT per_buyer_limit FROM {offer} WHERE id = EXCLUDED.offer_id), %(no_limit)s)
   RETURNING op.offer_id
 ), new_order AS (
-  INSERT INTO orders_order (id, buyer_id, status, items_total, delivery_total, total, village_id, address_detail,
+  INSERT INTO {order} (id, buyer_id, status, items_total, delivery_total, total, village_id, address_detail,
                             recipient, recipient_phone, stream_id, payment_deadline, paid_at, cancelled_at,
                             created_at)
   VALUES (%(order_id)s, %(buyer)s, %(status)s, %(items_total)s, %(delivery_total)s, %(total)s, %(village)s,
           %(detail)s, %(recipient)s, %(phone)s, %(stream)s, %(deadline)s, NULL, NULL, %(created_at)s)
   RETURNING id
 ), merchant_orders AS (
-  INSERT INTO orders_merchantorder (id, order_id, merchant_id, status, items_total, delivery_fee, total,
+  INSERT INTO {merchantorder} (id, order_id, merchant_id, status, items_total, delivery_fee, total,
                                     refunded_amount, shipped_at, delivered_at, completed_at)
   SELECT t.id, %(order_id)s, t.merchant_id, %(status)s, t.items_total, t.fee, t.total, 0, NULL, NULL, NULL
   FROM unnest(%(m_id)s::bigint[], %(m_merchant)s::bigint[], %(m_items)s::numeric[], %(m_fee)s::numeric[],
               %(m_total)s::numeric[]) AS t(id, merchant_id, items_total, fee, total)
   RETURNING id
 ), order_lines AS (
-  INSERT INTO orders_orderline (id, merchant_order_id, product_id, offer_id, title, unit, unit_price, quantity,
+  INSERT INTO {orderline} (id, merchant_order_id, product_id, offer_id, title, unit, unit_price, quantity,
                                 line_total, claims)
   SELECT t.id, t.mo, t.product, t.offer, t.title, t.unit, t.price, t.quantity, t.total, t.claims::jsonb
   FROM unnest(%(l_id)s::bigint[], %(l_mo)s::bigint[], %(l_product)s::bigint[], %(l_offer)s::bigint[],
@@ -197,30 +201,30 @@ holds AS (""" + _HOLD_UPSERT.format(source="""
        AS t(id, mo, product, offer, title, unit, price, quantity, total, claims)
   RETURNING id
 ), bought AS (
-  DELETE FROM orders_cartitem WHERE id = ANY(%(cart)s::bigint[]) RETURNING id
+  DELETE FROM {cartitem} WHERE id = ANY(%(cart)s::bigint[]) RETURNING id
 ), answer AS (
-  UPDATE core_idempotencykey SET state = 'done', response_status = %(a_status)s, response_body = %(a_body)s::jsonb
+  UPDATE {idempotencykey} SET state = '{key_done}', response_status = %(a_status)s, response_body = %(a_body)s::jsonb
   WHERE id = %(a_key)s RETURNING id
 )
 """
 
-_WRITE = "WITH " + _ROWS + """
+_WRITE = sql("WITH " + _ROWS + """
 SELECT (SELECT count(*) FROM holds), (SELECT count(*) FROM counters), (SELECT count(*) FROM new_order), (SELECT count(*) FROM merchant_orders),
        (SELECT count(*) FROM order_lines), (SELECT count(*) FROM bought), (SELECT count(*) FROM answer)
-"""
+""")
 
 # The offer's UPDATE is the same as ``offer_units_take``'s; the final SELECT raises when the offer or a
 # counter refused, which aborts the statement and so undoes every row it wrote. PostgreSQL runs the
 # CTEs as the final SELECT first reads them: its first WHEN writes the order's rows, the second the
 # buyer's counter, and only the third takes the offer's row, so the hot row is locked for the end of
 # the statement alone (the deferred foreign-key checks and the commit).
-_WRITE_WITH_OFFER = """
+_WRITE_WITH_OFFER = sql("""
 WITH taken AS (
-  UPDATE livestream_offer SET remaining = remaining - %(t_n)s,
-    status = CASE WHEN remaining = %(t_n)s THEN 'ended' ELSE status END,
-    end_reason = CASE WHEN remaining = %(t_n)s THEN 'sold_out' ELSE end_reason END,
+  UPDATE {offer} SET remaining = remaining - %(t_n)s,
+    status = CASE WHEN remaining = %(t_n)s THEN '{offer_ended}' ELSE status END,
+    end_reason = CASE WHEN remaining = %(t_n)s THEN '{offer_sold_out}' ELSE end_reason END,
     ended_at = CASE WHEN remaining = %(t_n)s THEN %(now)s ELSE ended_at END
-  WHERE id = %(t_id)s AND status = 'live' AND ends_at > %(now)s AND remaining >= %(t_n)s
+  WHERE id = %(t_id)s AND status = '{offer_live}' AND ends_at > %(now)s AND remaining >= %(t_n)s
   RETURNING remaining
 ), """ + _ROWS + """
 SELECT CASE
@@ -230,7 +234,7 @@ SELECT CASE
   WHEN (SELECT count(*) FROM counters) <> %(n_counters)s THEN orders_checkout_refuse('over_buyer_limit')
   WHEN NOT EXISTS (SELECT 1 FROM taken) THEN orders_checkout_refuse('sold_out')
   ELSE (SELECT remaining FROM taken) END
-"""
+""")
 
 
 class Refused(Exception):

@@ -23,6 +23,7 @@ from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
 from .locks import merchant_order_lock, merchant_orders_lock, order_lock
+from .sql_names import sql
 
 MO = MerchantOrder.Status
 SHIPPED_OR_LATER = {MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
@@ -31,14 +32,14 @@ TERMINAL = {MO.COMPLETED, MO.CANCELLED, MO.REFUNDED}
 
 # --- units going back --------------------------------------------------------------------------
 
+_GIVE_BACK = sql("UPDATE {offer} SET remaining = remaining + %(n)s WHERE id = %(id)s AND status = '{offer_live}' "
+                 "AND remaining + %(n)s <= quantity RETURNING remaining, stream_id")
+
+
 def _give_back_to_offer(*, offer_id: int, quantity: int) -> int | None:
     """Units back to a still-live offer; None if it ended (then they go back to product stock)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE livestream_offer SET remaining = remaining + %(n)s "
-            "WHERE id = %(id)s AND status = 'live' AND remaining + %(n)s <= quantity RETURNING remaining, stream_id",
-            {"n": quantity, "id": offer_id},
-        )
+        cursor.execute(_GIVE_BACK, {"n": quantity, "id": offer_id})
         return cursor.fetchone()
 
 

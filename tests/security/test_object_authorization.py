@@ -419,6 +419,8 @@ LISTS: dict[str, ListSpec] = {
 # Lists with no private rows: the same answer for everyone.
 UNSCOPED = {
     "health": "service health",
+    "health-live": "the process liveness probe",
+    "health-ready": "the readiness probe (database, Redis)",
     "schema": "the OpenAPI document",
     "docs": "the API's documentation page",
     "redoc": "the API's documentation page",
