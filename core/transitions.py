@@ -71,20 +71,30 @@ class Workflow:
         """The statuses ``to`` may be entered from (for a bulk conditional UPDATE's WHERE)."""
         return sorted(status for status, targets in self.table.items() if to in targets)
 
+    def apply(self, obj: models.Model, to: str, *, actor=None, reason: str = "",
+              event_fields: Mapping | None = None):
+        """Check and make the move in memory (audit row written, timestamp stamped) without saving
+        ``obj``; return the audit row (``None`` for a model without one). For callers that write more
+        of the row in their own ``save``."""
+        current = getattr(obj, self.field)
+        self.check(current, to)
+        event = None
+        if self.events is not None:
+            real_actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+            event = self.events.objects.create(**{self._event_fk: obj}, actor=real_actor, from_status=current,
+                                               to_status=to, reason=reason, **(event_fields or {}))
+        setattr(obj, self.field, to)
+        if to in self.timestamps:
+            setattr(obj, self.timestamps[to], timezone.now())
+        return event
+
     def transition(self, obj: models.Model, to: str, *, actor=None, reason: str = "",
                    update_fields: tuple[str, ...] = (), save: bool = True) -> models.Model:
         """Move ``obj`` (locked by the caller) to ``to``: check, record, stamp, save (or leave the
         save to a caller that writes more fields of the row in the same ``save``)."""
-        current = getattr(obj, self.field)
-        self.check(current, to)
-        if self.events is not None:
-            real_actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-            self.events.objects.create(**{self._event_fk: obj}, actor=real_actor, from_status=current,
-                                       to_status=to, reason=reason)
-        setattr(obj, self.field, to)
+        self.apply(obj, to, actor=actor, reason=reason)
         fields = [self.field, *update_fields, *self._auto_now]
         if to in self.timestamps:
-            setattr(obj, self.timestamps[to], timezone.now())
             fields.append(self.timestamps[to])
         if save:
             obj.save(update_fields=list(dict.fromkeys(fields)))

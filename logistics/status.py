@@ -1,6 +1,8 @@
-"""The shipment and dispatch pipelines: one transition table per model."""
+"""The shipment and dispatch pipelines: one transition table and one workflow per model."""
 
-from .models import Dispatch, Shipment
+from core.transitions import Workflow
+
+from .models import Dispatch, DispatchEvent, Shipment, ShipmentEvent
 
 S = Shipment.Status
 
@@ -18,6 +20,8 @@ SHIPMENT_TRANSITIONS = {
     S.RETURNED: set(),
 }
 
+SHIPMENT_WORKFLOW = Workflow(Shipment, SHIPMENT_TRANSITIONS, events=ShipmentEvent, timestamps={S.DELIVERED: "delivered_at"})
+
 # Statuses that mean "reached the next stop on the route".
 ARRIVALS = {S.PICKED_UP, S.AT_COUNTY_CENTRE, S.AT_TOWNSHIP_STATION, S.DELIVERED}
 # Statuses a parcel rests in at a hub, ready to be put on a run.
@@ -32,3 +36,5 @@ DISPATCH_TRANSITIONS = {
     D.COMPLETED: set(),
     D.CANCELLED: set(),
 }
+DISPATCH_WORKFLOW = Workflow(Dispatch, DISPATCH_TRANSITIONS, events=DispatchEvent, timestamps={
+    D.DEPARTED: "departed_at", D.ARRIVED: "arrived_at", D.COMPLETED: "arrived_at"})

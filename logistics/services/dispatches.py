@@ -14,11 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.transitions import ensure_transition
 from regions.models import Region
 
 from ..models import Courier, Dispatch, DispatchEvent, DispatchItem, Hub, Shipment, ShipmentEvent, Vehicle
-from ..status import DISPATCH_TRANSITIONS, DISPATCHABLE
+from ..status import DISPATCH_WORKFLOW, DISPATCHABLE
 from .shipments import STOPS, _check_status_rules, _stops, expected_step, hub_check_county, \
     shipment_advance, shipments_scannable_by
 
@@ -36,16 +35,7 @@ def dispatches_visible_to(user):
 
 
 def _transition(dispatch: Dispatch, to: str, *, actor, reason: str = "") -> None:
-    ensure_transition(DISPATCH_TRANSITIONS, dispatch.status, to)
-    DispatchEvent.objects.create(dispatch=dispatch, actor=actor, from_status=dispatch.status, to_status=to,
-                                 reason=reason)
-    dispatch.status = to
-    now = timezone.now()
-    if to == D.DEPARTED:
-        dispatch.departed_at = now
-    elif to in (D.ARRIVED, D.COMPLETED):
-        dispatch.arrived_at = now
-    dispatch.save(update_fields=["status", "departed_at", "arrived_at"])
+    DISPATCH_WORKFLOW.transition(dispatch, to, actor=actor, reason=reason)
 
 
 # --- planning a run --------------------------------------------------------------------------
@@ -195,7 +185,7 @@ def dispatch_arrive(*, user, dispatch_id: int) -> Dispatch:
     if dispatch.kind != Dispatch.Kind.TRUNK:
         raise Conflict(_("A delivery round ends parcel by parcel, with each recipient's pickup code."),
                        code="delivery_round")
-    ensure_transition(DISPATCH_TRANSITIONS, dispatch.status, D.ARRIVED)
+    DISPATCH_WORKFLOW.check(dispatch.status, D.ARRIVED)
     hub_check_county(user, dispatch.destination_hub)
     for shipment in shipments:
         stops = _stops(shipment)

@@ -14,16 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from core.transitions import ensure_transition
 from orders.models import MerchantOrder, OrderLine
 from orders.services import merchant_order_returned
 from orders.services.locks import merchant_order_lock
-from orders.status import MERCHANT_ORDER_TRANSITIONS, merchant_order_transition
+from orders.status import MERCHANT_ORDER_WORKFLOW, merchant_order_transition
 
 from ..models import Dispatch, Hub, Shipment, ShipmentEvent, ShipmentStop
 from ..routes import route_plan
 from ..sla import shipment_schedule
-from ..status import ARRIVALS, SHIPMENT_TRANSITIONS
+from ..status import ARRIVALS, SHIPMENT_WORKFLOW
 from .notices import shipment_status_notify
 
 S = Shipment.Status
@@ -111,7 +110,7 @@ def _stops(shipment: Shipment) -> list[ShipmentStop]:
 
 def expected_step(shipment: Shipment, stops: list[ShipmentStop], to: str) -> Step:
     """The one hub where ``to`` may happen next; 409 if the route does not lead there."""
-    ensure_transition(SHIPMENT_TRANSITIONS, shipment.status, to)
+    SHIPMENT_WORKFLOW.check(shipment.status, to)
     here = shipment.stop_index
     if to in ARRIVALS:
         following = here + 1
@@ -133,10 +132,9 @@ def shipment_advance(shipment: Shipment, *, to: str, step: Step, stops: list[Shi
                      dispatch: Dispatch | None = None) -> ShipmentEvent:
     """Apply a checked status change to a locked shipment: event, position, SLA, order, notices."""
     now = timezone.now()
-    event = ShipmentEvent.objects.create(
-        shipment=shipment, actor=actor, from_status=shipment.status, to_status=to, reason=reason,
-        hub=step.hub, dispatch=dispatch, note=note[:200], action=action)
-    shipment.status = to
+    event = SHIPMENT_WORKFLOW.apply(shipment, to, actor=actor, reason=reason,
+                                    event_fields={"hub": step.hub, "dispatch": dispatch, "note": note[:200],
+                                                  "action": action})
     shipment.stop_index = step.stop_index
     if to in ARRIVALS:
         ShipmentStop.objects.filter(pk=stops[step.stop_index].pk).update(arrived_at=now)
@@ -149,7 +147,6 @@ def shipment_advance(shipment: Shipment, *, to: str, step: Step, stops: list[Shi
     elif to == S.FAILED:
         shipment.failure_reason = reason
     elif to == S.DELIVERED:
-        shipment.delivered_at = now
         _merchant_order_delivered(shipment, actor)
     elif to == S.RETURNED:
         merchant_order_returned(merchant_order_id=shipment.merchant_order_id, actor=actor,
@@ -184,7 +181,7 @@ def _merchant_order_delivered(shipment: Shipment, actor) -> None:
     # Locked already, before the shipment (shipment_scan): the lock order is order → merchant order → shipment.
     merchant_order = MerchantOrder.objects.select_for_update(of=("self",)).get(pk=shipment.merchant_order_id)
     # A sub-order already refunded in full keeps its status; the parcel still counts as delivered.
-    if MerchantOrder.Status.DELIVERED in MERCHANT_ORDER_TRANSITIONS.get(merchant_order.status, ()):
+    if MERCHANT_ORDER_WORKFLOW.allowed(merchant_order.status, MerchantOrder.Status.DELIVERED):
         merchant_order_transition(merchant_order, MerchantOrder.Status.DELIVERED, actor=actor,
                                   reason=f"shipment #{shipment.pk} delivered")
 
