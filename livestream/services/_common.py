@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError, NotFound
-from merchants.models import Merchant
+from core.errors import NotFound
 
 from ..models import Stream
-
-
-class MerchantNotApproved(DomainError):
-    status = 403
-    code = "merchant_not_approved"
-    default_message = _("Only an approved shop may do this.")
 
 
 def owned_stream(*, stream_id: int, actor, for_update: bool = False, allow_admin: bool = False) -> Stream:
@@ -27,10 +20,3 @@ def owned_stream(*, stream_id: int, actor, for_update: bool = False, allow_admin
     if stream.merchant.user_id == actor.pk or (allow_admin and actor.is_platform_admin):
         return stream
     raise NotFound(_("No such stream."))
-
-
-def approved_merchant_of(user) -> Merchant:
-    merchant = Merchant.objects.filter(user_id=user.pk).first() if user and user.is_authenticated else None
-    if merchant is None or merchant.status != Merchant.Status.APPROVED:
-        raise MerchantNotApproved()
-    return merchant

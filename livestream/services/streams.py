@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Product
 from core.errors import Conflict, DomainError, ValidationFailed
 from merchants.models import Merchant
+from merchants.services import MerchantNotApproved, merchant_require_approved
 from notifications.services import broadcast_start_on_commit
 
 from .. import events
 from ..broadcasts import STREAM_LIVE
 from ..models import Stream, StreamEvent, new_stream_key
 from ..status import STREAM_TRANSITIONS, STREAM_WORKFLOW
-from ._common import MerchantNotApproved, approved_merchant_of, owned_stream
+from ._common import owned_stream
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _own_listed_products(*, merchant: Merchant, product_ids: list[int]) -> list[
 @transaction.atomic
 def stream_create(*, user, title: str, scheduled_at: datetime.datetime, products: list[int],
                   cover=None) -> Stream:
-    merchant = approved_merchant_of(user)
+    merchant = merchant_require_approved(user=user)
     _clean_schedule(scheduled_at=scheduled_at)
     chosen = _own_listed_products(merchant=merchant, product_ids=products)
     stream = Stream(merchant=merchant, title=title, scheduled_at=scheduled_at)
@@ -128,7 +129,7 @@ def stream_update(*, stream_id: int, actor, title: str | None = None,
     if fields:
         stream.save(update_fields=fields)
     if products is not None:
-        approved_merchant_of(actor)
+        merchant_require_approved(user=actor)
         chosen = _own_listed_products(merchant=stream.merchant, product_ids=products)
         in_use = set(stream.offers.filter(status="live").values_list("product_id", flat=True))
         if stream.pinned_product_id:

@@ -23,7 +23,7 @@ from ..models import Dispatch, Hub, Shipment, ShipmentEvent, ShipmentStop
 from ..routes import route_plan
 from ..sla import shipment_schedule
 from ..status import ARRIVALS, SHIPMENT_WORKFLOW
-from .notices import shipment_status_notify
+from .status_notify import shipment_status_notify
 
 S = Shipment.Status
 R = Shipment.FailureReason
