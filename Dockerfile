@@ -1,18 +1,17 @@
 # The Cunbo application image: the ASGI web server, the Celery workers and beat.
 #
-# Two stages: the first builds wheels of the project and of exactly the versions pinned in
-# requirements.lock (the lock pip-audit checks); the second installs only those wheels, so the
-# image runs what CI tested, without compilers or pip's cache, as a user that owns only the
-# paths it writes.
+# Two stages: the first builds wheels of exactly the versions pinned, with their hashes, in
+# requirements.lock (production's half of the locks; requirements-dev.lock adds the dev tools);
+# the second installs only those wheels, hash-checked again, so the image runs what CI tested,
+# without compilers or pip's cache, as a user that owns only the paths it writes.
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md LICENSE requirements.lock ./
-COPY marketplace marketplace
+COPY requirements.lock ./
 # Wheels of the dependencies only (the project itself runs from its source tree in /app, where
 # settings find the project-wide translations and the static files).
-RUN pip wheel --wheel-dir /wheels -c requirements.lock . && rm /wheels/cunbo-*.whl
+RUN pip wheel --wheel-dir /wheels --require-hashes -r requirements.lock
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -21,7 +20,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 cunbo
 COPY --from=build /wheels /wheels
-RUN pip install --no-index --find-links /wheels /wheels/*.whl && rm -rf /wheels
+COPY requirements.lock /tmp/requirements.lock
+RUN pip install --no-index --find-links /wheels --require-hashes -r /tmp/requirements.lock \
+    && rm -rf /wheels /tmp/requirements.lock
 WORKDIR /app
 COPY . .
 # collectstatic needs settings that import cleanly; these build-time values are not used at run time.

@@ -8,12 +8,13 @@ PORT ?= 8000
 
 .PHONY: run test audit lock install install-dev system services serve worker beat migrate seed messages bench clean
 
-# requirements.lock pins every package CI and production install (pip-audit checks it);
-# regenerate it with `make lock` after changing pyproject.toml.
-$(VENV)/.installed: pyproject.toml requirements.lock
+# requirements.lock pins, with their hashes, what production installs; requirements-dev.lock the
+# same plus the dev tools CI installs (pip-audit checks it). Both are resolved by uv from
+# pyproject.toml: `make lock` after changing it (kept pins stay unless a range moved).
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,7 +47,9 @@ messages: install
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 lock: install
-	$(PY) -m pip freeze --exclude-editable > requirements.lock
+	$(PY) -m pip install --quiet 'uv>=0.9,<1'
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet --extra dev -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Supply chain and code audit, run by `make test` after the suite (and by `make audit`):
 #  - bandit over the product code: any high-severity finding fails;
-#  - pip-audit over the locked dependencies: any known vulnerability fails. Where the
+#  - pip-audit over the locked dependencies (requirements-dev.lock: production's and the dev tools): any known vulnerability fails. Where the
 #    vulnerability service cannot be reached (this workplace reaches PyPI's package
 #    mirror only), it says so plainly instead of claiming a clean result; see docs/security.md.
 set -uo pipefail
@@ -16,11 +16,11 @@ bandit_rc=$?
   | sed 's/^/  (not failing) /' | head -40
 
 echo "== pip-audit (locked dependencies)"
-lock=requirements.lock
+lock=requirements-dev.lock
 [ -f "$lock" ] || { "$BIN/pip" freeze --exclude-editable > /tmp/cunbo-freeze.txt; lock=/tmp/cunbo-freeze.txt; }
 out=$(timeout 300 "$BIN/pip-audit" --progress-spinner off --no-deps --disable-pip -r "$lock" 2>&1)
 audit_rc=$?
-total=$(grep -cvE '^\s*(#|$)' "$lock")
+total=$(grep -cE '^[A-Za-z0-9_.-]+==' "$lock")
 unaudited=$(grep -c "could not be audited" <<<"$out")
 if ((audit_rc != 0)) && ! grep -q "could not be audited" <<<"$out"; then
   echo "$out" | tail -40
