@@ -31,6 +31,7 @@ services:
 	bash scripts/services.sh
 
 test: install system services
+	bash scripts/gates.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 	bash scripts/audit.sh
 

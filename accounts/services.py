@@ -15,7 +15,7 @@ def _validated_password(password: str, user: User) -> None:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise ValidationFailed(_("The password is too weak."), code="weak_password", fields={"password": exc.messages})
+        raise ValidationFailed(_("The password is too weak."), code="weak_password", fields={"password": exc.messages}) from exc
 
 
 @transaction.atomic
@@ -41,12 +41,12 @@ def _user_create(*, username, password, role, phone="", email="", county=None) -
     try:
         user.full_clean()
     except DjangoValidationError as exc:
-        raise ValidationFailed(_("Some fields are invalid."), fields=exc.message_dict)
+        raise ValidationFailed(_("Some fields are invalid."), fields=exc.message_dict) from exc
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
         raise ValidationFailed(
             _("Some fields are invalid."), fields={"username": [_("A user with that username already exists.")]}
-        )
+        ) from None
     return user

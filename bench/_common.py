@@ -76,7 +76,7 @@ def wait_port(host: str, port: int, timeout: float = 20.0, proc: subprocess.Pope
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{host}:{port} not accepting after {timeout}s")
+                raise TimeoutError(f"{host}:{port} not accepting after {timeout}s") from None
             time.sleep(0.05)
 
 

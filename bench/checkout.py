@@ -37,7 +37,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench._common import raise_nofile, start_server, stop_server  # noqa: E402
 
-
 # --- load generator (runs in child processes) -------------------------------------------------------
 
 async def _phase(*, base: str, kind: str, users: list[dict], start_at: float, end_at: float) -> dict:

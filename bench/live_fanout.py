@@ -64,8 +64,9 @@ def server_env(fanout: str, layer: str) -> dict:
 
 
 def ensure_database(url: str) -> None:
-    import psycopg
     from urllib.parse import urlsplit
+
+    import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")

@@ -55,8 +55,9 @@ os.environ["NOTIFICATIONS_SMS_FILE"] = str(SPOOL)
 
 
 def ensure_database() -> None:
-    import psycopg
     from urllib.parse import urlparse
+
+    import psycopg
 
     url = urlparse(os.environ["DATABASE_URL"])
     name = url.path.lstrip("/")
@@ -73,13 +74,12 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import close_old_connections, connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from marketplace.celery import app  # noqa: E402
-from django.core.cache import cache  # noqa: E402
-
 from notifications.events import PRESENCE_KEY  # noqa: E402
 from notifications.models import Delivery, Notification  # noqa: E402
 from notifications.services import notify, notify_many  # noqa: E402

@@ -86,7 +86,13 @@ class JsonFormatter(logging.Formatter):
 
 def connect_celery() -> None:
     """Carry the request id from the code that sends a task to the worker that runs it."""
-    from celery.signals import after_setup_logger, after_setup_task_logger, before_task_publish, task_postrun, task_prerun
+    from celery.signals import (
+        after_setup_logger,
+        after_setup_task_logger,
+        before_task_publish,
+        task_postrun,
+        task_prerun,
+    )
 
     @after_setup_logger.connect(weak=False)
     @after_setup_task_logger.connect(weak=False)

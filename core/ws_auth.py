@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 
 def user_for_token_sync(raw_token: str):

@@ -21,12 +21,13 @@ from .serializers import (
     OfferOutput,
     PinInput,
     StreamCreateInput,
-    StreamListFilter,
     StreamDetailOutput,
+    StreamListFilter,
     StreamListOutput,
     StreamUpdateInput,
 )
 from .services.streams import HookRefused, hook_authorized
+
 
 def render_stream(request, stream_id: int, *, status_code=status.HTTP_200_OK) -> Response:
     stream = selectors.stream_detail(user=request.user, stream_id=stream_id)

@@ -9,9 +9,23 @@ from core.idempotency import idempotent
 
 from . import selectors, services
 from .serializers import (
-    CourierInput, CourierOutput, DispatchCreateInput, DispatchDetailOutput, DispatchListFilter, DispatchOutput,
-    HubListFilter, HubOutput, QueueFilter, ScanInput, ShipInput, ShipmentOutput, ShipmentSummaryOutput,
-    SuggestionFilter, SuggestionOutput, VehicleInput, VehicleOutput,
+    CourierInput,
+    CourierOutput,
+    DispatchCreateInput,
+    DispatchDetailOutput,
+    DispatchListFilter,
+    DispatchOutput,
+    HubListFilter,
+    HubOutput,
+    QueueFilter,
+    ScanInput,
+    ShipInput,
+    ShipmentOutput,
+    ShipmentSummaryOutput,
+    SuggestionFilter,
+    SuggestionOutput,
+    VehicleInput,
+    VehicleOutput,
 )
 
 

@@ -91,7 +91,7 @@ def _orders_in_flight(report) -> None:
 
     # One waiting for pickup, one collected, one at the county centre, ...
     stages = [[], ["picked_up"], ["picked_up", ("picked_up", 1), "at_county_centre"]]
-    for merchant_order, steps in zip(merchant_orders, stages):
+    for merchant_order, steps in zip(merchant_orders, stages, strict=False):
         shipment = shipment_create(user=merchant_order.merchant.user, merchant_order_id=merchant_order.pk,
                                    weight_kg=Decimal("2.50"), note="演示包裹")
         operator = User.objects.filter(role=Role.OPERATOR, county=shipment.origin_county).order_by("pk").first()

@@ -9,8 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from kombu import Exchange, Queue
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -318,8 +318,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update({
 })
 
 # merchants and catalog
-from celery.schedules import crontab  # noqa: E402
 from decimal import Decimal  # noqa: E402
+
+from celery.schedules import crontab  # noqa: E402
 
 # Credentials: the daily run expires past-date documents (withdrawing the claims they back)
 # and reminds shops 30 and 7 days before; each call handles at most this many.

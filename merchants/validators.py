@@ -19,11 +19,11 @@ _GENERIC_RE = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff()（）\-/·.]{4,64}$")
 
 
 def id_card_check_digit(first17: str) -> str:
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=False)) % 11]
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=False))
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 

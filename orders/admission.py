@@ -12,18 +12,18 @@ import threading
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from core.errors import ServiceUnavailable
 
-from django.db import connection
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
-from rest_framework_simplejwt.utils import get_md5_hash_password
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-
 from .gate import ADMITTED, OVER_LIMIT, SOLD_OUT, GateLine, gate_release, gate_reserve, offer_gate_reset
 from .services.errors import OfferNotLive, OverBuyerLimit, SoldOut
+
 
 class _CheckoutJWTAuthentication(JWTAuthentication):
     """simplejwt's own checks, with the user read by one plain SELECT of its columns instead of a

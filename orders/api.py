@@ -16,7 +16,13 @@ from core.idempotency import answer as idempotency_answer
 from core.idempotency import idempotent
 
 from . import selectors, services
-from .admission import authenticate_with_verified_token, checkout_admission, checkout_slot, offer_lines_of, token_user_id
+from .admission import (
+    authenticate_with_verified_token,
+    checkout_admission,
+    checkout_slot,
+    offer_lines_of,
+    token_user_id,
+)
 from .serializers import (
     CartItemInput,
     CartItemOutput,

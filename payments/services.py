@@ -17,8 +17,8 @@ from orders.services.errors import PaymentWindowClosed
 from orders.services.locks import merchant_orders_lock, order_lock
 
 from .models import Payment, Refund, WebhookEvent
-from .status import PAYMENT_TRANSITIONS, PAYMENT_WORKFLOW, REFUND_WORKFLOW
 from .providers import UnknownProvider, get_provider
+from .status import PAYMENT_TRANSITIONS, PAYMENT_WORKFLOW, REFUND_WORKFLOW
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _provider(name: str):
         return get_provider(name)
     except UnknownProvider:
         raise ValidationFailed(_("Unknown payment provider."), code="unknown_provider",
-                               fields={"provider": [_("Unknown payment provider.")]})
+                               fields={"provider": [_("Unknown payment provider.")]}) from None
 
 
 def payment_create(*, buyer, order_id: int, provider_name: str | None = None) -> Payment:
@@ -75,7 +75,7 @@ def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
     try:
         provider = get_provider(provider_name)
     except UnknownProvider:
-        raise NotFound(_("Unknown payment provider."))
+        raise NotFound(_("Unknown payment provider.")) from None
     notice = provider.parse_webhook(headers=headers, body=body)
     with transaction.atomic():
         try:

@@ -354,7 +354,7 @@ class ChatWriter:
             except Exception:  # noqa: BLE001 - a bug: log it, and still answer every sender
                 logger.exception("chat batch not stored")
                 results = [ServiceUnavailable()] * len(batch)
-            for (_line, future), result in zip(batch, results):
+            for (_line, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
 

@@ -96,7 +96,7 @@ def viewer_counts(stream_ids: list[int]) -> dict[int, int]:
         breaker.failed(exc)
         return dict.fromkeys(stream_ids, 0)
     breaker.succeeded()
-    return {sid: int(n) for sid, n in zip(stream_ids, counts)}
+    return {sid: int(n) for sid, n in zip(stream_ids, counts, strict=True)}
 
 
 class LocalPresence:

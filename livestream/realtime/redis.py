@@ -17,7 +17,6 @@ from core.breaker import Breaker
 from core.redis import REDIS_ERRORS, shared_client  # noqa: F401 - REDIS_ERRORS: the room's callers use it
 
 
-
 @functools.lru_cache(maxsize=8)
 def _prefix_for(url: str) -> str:
     path = urlsplit(url).path.strip("/") or "0"

@@ -146,7 +146,7 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
                 continue
             del texts[index]
         allowed = chat_rate_hits([(lines[i].stream_id, lines[i].user.pk) for i in texts])
-        for index, ok in zip(list(texts), allowed):
+        for index, ok in zip(list(texts), allowed, strict=True):
             if not ok:
                 results[index] = ChatRefused(_("You are sending messages too fast; wait a few seconds."),
                                              code="rate_limited", status=429)
@@ -163,7 +163,7 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
             stored = ChatMessage.objects.bulk_create(
                 [ChatMessage(stream_id=lines[i].stream_id, user=lines[i].user, text=texts[i]) for i in order])
             published = []
-            for index, message in zip(order, stored):
+            for index, message in zip(order, stored, strict=True):
                 line = lines[index]
                 results[index] = message
                 host = rooms[line.stream_id]["merchant__user_id"] == line.user.pk

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -18,8 +17,15 @@ from regions.models import Region
 
 from ..models import Courier, Dispatch, DispatchEvent, DispatchItem, Hub, Shipment, ShipmentEvent, Vehicle
 from ..status import DISPATCH_WORKFLOW, DISPATCHABLE
-from .shipments import STOPS, _check_status_rules, _stops, expected_step, hub_check_county, \
-    shipment_advance, shipments_scannable_by
+from .shipments import (
+    STOPS,
+    _check_status_rules,
+    _stops,
+    expected_step,
+    hub_check_county,
+    shipment_advance,
+    shipments_scannable_by,
+)
 
 S = Shipment.Status
 D = Dispatch.Status

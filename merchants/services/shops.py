@@ -86,7 +86,7 @@ def merchant_apply(*, user, shop_name: str, village, kind: str, contact_phone: s
         with transaction.atomic():
             merchant.save()
     except IntegrityError:  # a concurrent second application lost the race on the one-to-one
-        raise AlreadyApplied()
+        raise AlreadyApplied() from None
     MerchantEvent.objects.create(merchant=merchant, actor=user, from_status="", to_status=S.SUBMITTED,
                                  reason="application")
     _notify_county_operators(merchant, "merchant.submitted")

@@ -165,9 +165,9 @@ def _deliver_push(token: uuid.UUID) -> int:
     except Exception as exc:  # noqa: BLE001 - the channel layer is down: try the batch again later
         logger.warning("socket push failed for a batch of %d: %s", len(rows), exc)
         accepted = [False] * len(rows)
-    sent = [row[0] for row, ok in zip(rows, accepted) if ok]
+    sent = [row[0] for row, ok in zip(rows, accepted, strict=True) if ok]
     _mark_sent(token, sent)
-    _release(token, {row[0]: "channel layer unavailable" for row, ok in zip(rows, accepted) if not ok})
+    _release(token, {row[0]: "channel layer unavailable" for row, ok in zip(rows, accepted, strict=True) if not ok})
     return len(sent)
 
 

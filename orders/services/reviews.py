@@ -39,7 +39,7 @@ def review_create(*, buyer, merchant_order_id: int, rating: int, text: str = "")
             review = Review.objects.create(merchant_order=mo, merchant_id=mo.merchant_id, buyer=buyer, rating=rating,
                                            text=text)
     except IntegrityError:
-        raise Conflict(_("You have already reviewed this order."), code="already_reviewed")
+        raise Conflict(_("You have already reviewed this order."), code="already_reviewed") from None
     _update_ratings(merchant_id=mo.merchant_id, product_ids=sorted(set(
         OrderLine.objects.filter(merchant_order=mo).values_list("product_id", flat=True))))
     notify(user=mo.merchant.user, kind="review.received", params={"rating": rating, "merchant_order": mo.pk})

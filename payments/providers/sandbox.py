@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
 
-from . import ProviderCharge, ProviderRefund, WebhookNotice
 from .. import signature
+from . import ProviderCharge, ProviderRefund, WebhookNotice
 
 EVENT_TYPES = ("payment.succeeded", "payment.failed")
 
@@ -48,7 +48,7 @@ class SandboxProvider:
             currency = str(data["currency"])
         except (ValueError, KeyError, TypeError, InvalidOperation):
             raise ValidationFailed(_("The notice is not valid JSON with event_id, type, payment_id, amount and "
-                                     "currency."), code="malformed_notice")
+                                     "currency."), code="malformed_notice") from None
         if kind not in EVENT_TYPES or not event_id or len(event_id) > 100 or not amount.is_finite():
             raise ValidationFailed(_("Unknown event type or bad event id."), code="malformed_notice")
         return WebhookNotice(event_id=event_id, type=kind, payment_id=payment_id, amount=amount, currency=currency,

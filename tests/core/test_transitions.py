@@ -12,9 +12,9 @@ import orders.status  # noqa: F401
 import payments.status  # noqa: F401
 from core.errors import InvalidTransition
 from core.transitions import workflows
+from orders.models import Order
 from payments.models import Payment
 from payments.status import PAYMENT_WORKFLOW
-from orders.models import Order
 from tests.factories import ConsumerFactory, VillageFactory
 
 WITHOUT_WORKFLOW = {

@@ -117,8 +117,9 @@ def test_a_rotated_key_no_longer_publishes(api_client, client_for, owner, hook_s
 
 
 def test_hooks_are_in_the_schema(api_client):
-    from django.core.management import call_command
     import io
+
+    from django.core.management import call_command
 
     out = io.StringIO()
     call_command("spectacular", "--validate", stdout=out)

@@ -149,8 +149,9 @@ def test_only_the_owner_deletes_and_mutes(client_for, live_stream, viewer, owner
 
 
 def test_a_batch_of_lines_gets_one_verdict_each_in_order(live_stream, viewer, owner, settings):
-    from livestream.services.chat import ChatLine, ChatRefused, chat_send_many
     from django.contrib.auth.models import AnonymousUser
+
+    from livestream.services.chat import ChatLine, ChatRefused, chat_send_many
     from tests.factories import StreamFactory
 
     settings.LIVE_CHAT_RATE_LIMIT = 2

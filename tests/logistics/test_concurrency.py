@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
+from core.errors import DomainError
 from logistics.models import Dispatch, Shipment, ShipmentEvent
 from logistics.services import dispatch_create, shipment_scan
-from core.errors import DomainError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,6 +26,7 @@ def at_centre(net, order_to, ship, scan):
     foreign_order = paid_merchant_order(merchant=other_shop, buyer=net.buyer, village=net.a.villages[net.t2.pk][0],
                                         products=[ProductFactory(merchant=other_shop)])
     from rest_framework.test import APIClient
+
     from tests.conftest import bearer
 
     client = APIClient()

@@ -73,9 +73,9 @@ def pay(client, order_id):
 def paid_order(client_for, consumer, product, address):
     """A paid order of ``consumer`` for 2 units of ``product`` (total 28.00: 25.00 + 3.00 delivery)."""
     from orders.models import Order
+    from payments.models import Payment
     from payments.providers.sandbox import sandbox_notice
     from payments.signature import sign
-    from payments.models import Payment
 
     client = client_for(consumer)
     order_id = client.post("/api/orders/", checkout_body(address, {"product": product.pk, "quantity": 2}),

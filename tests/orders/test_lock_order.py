@@ -49,8 +49,8 @@ def test_accepting_a_dispute_while_the_buyer_cancels_never_deadlocks(client_for,
         assert opened.status_code == 201, opened.json()
         dispute_id = opened.json()["id"]
         codes = run_parallel([
-            lambda: merchant.post(f"/api/disputes/{dispute_id}/respond/", {"accept": True}, format="json").status_code,
-            lambda: client.post(f"/api/orders/{order.pk}/cancel/", {}, format="json").status_code,
+            lambda dispute_id=dispute_id: merchant.post(f"/api/disputes/{dispute_id}/respond/", {"accept": True}, format="json").status_code,
+            lambda order=order: client.post(f"/api/orders/{order.pk}/cancel/", {}, format="json").status_code,
         ], workers=2)
         outcomes.append(tuple(codes))
         assert 503 not in codes and 500 not in codes, codes
@@ -148,8 +148,8 @@ def test_a_cancel_returning_stock_and_offer_units_never_deadlocks_with_a_checkou
         first, second = client_for(factories.ConsumerFactory()), client_for(factories.ConsumerFactory())
         order_id = first.post("/api/orders/", _mixed(address, offer), format="json").json()["id"]
         codes = run_parallel([
-            _later(lambda: first.post(f"/api/orders/{order_id}/cancel/", {}, format="json").status_code),
-            lambda: second.post("/api/orders/", _mixed(address, offer), format="json").status_code,
+            _later(lambda first=first, order_id=order_id: first.post(f"/api/orders/{order_id}/cancel/", {}, format="json").status_code),
+            lambda second=second: second.post("/api/orders/", _mixed(address, offer), format="json").status_code,
         ], workers=2)
         assert codes == [200, 201], codes
     held = Order.objects.filter(status="pending_payment").count()
@@ -169,9 +169,9 @@ def test_ending_an_offer_never_deadlocks_with_a_checkout_of_its_product_and_offe
         offer = factories.OfferFactory(stream=stream, product=product, quantity=5)
         buyer = client_for(factories.ConsumerFactory())
         codes = run_parallel([
-            _later(lambda: owner.post(f"/api/streams/{stream.pk}/offers/{offer.pk}/end/", {},
-                                      format="json").status_code),
-            lambda: buyer.post("/api/orders/", _mixed(address, offer), format="json").status_code,
+            _later(lambda offer=offer: owner.post(f"/api/streams/{stream.pk}/offers/{offer.pk}/end/", {},
+                                                  format="json").status_code),
+            lambda buyer=buyer, offer=offer: buyer.post("/api/orders/", _mixed(address, offer), format="json").status_code,
         ], workers=2)
         assert codes[0] == 200 and codes[1] in (201, 409), codes
         sold += codes[1] == 201

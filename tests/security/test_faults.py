@@ -321,7 +321,7 @@ def _redis_pause_scenario(paused: Stack, admin) -> dict:
                 impatient_task = asyncio.gather(*(loop.run_in_executor(None, buy_impatiently, i)
                                                   for i in range(98, 104)))
             burst_task = loop.run_in_executor(
-                None, lambda i=indices, m=mode: burst(i, phase=m, spread_s=pause_ms / 2000))
+                None, lambda i=indices, m=mode, p=pause_ms: burst(i, phase=m, spread_s=p / 2000))
             await asyncio.sleep(0.5)
             # Reads answer: health says what is wrong (bounded), the stream page still serves.
             health, _body, took = await loop.run_in_executor(None, timed_get, "/api/health/")

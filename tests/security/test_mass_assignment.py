@@ -28,6 +28,7 @@ from tests.security.conftest import FIGURES, snapshot, snapshot_diff
 from tests.security.routes import write_operations
 from tests.security.world import World, client_for, pdf_file, png_file
 
+
 # Field name -> what an attacker would like it to be (``None``: computed from the stored model).
 def hostile_values(w: World) -> dict[str, object]:
     return {

@@ -27,6 +27,7 @@ from tests.security.conftest import FIGURE_SETS, FIGURES, snapshot, snapshot_dif
 from tests.security.routes import ApiRoute, list_routes, object_routes
 from tests.security.world import NONEXISTENT, NONEXISTENT_CODE, World, client_for, pdf_file, png_file
 
+
 def _has_model(label: str) -> bool:
     try:
         apps.get_model(label)

@@ -181,7 +181,7 @@ def build_world() -> World:
     from catalog.models import Product, ProductImage
     from catalog.services.batches import batch_create
     from merchants.models import Credential, Merchant
-    from orders.models import CartItem, Cart, Dispute
+    from orders.models import Cart, CartItem, Dispute
     from orders.services.disputes import dispute_escalate, dispute_open, dispute_respond
     from orders.services.reviews import review_create
     from orders.status import merchant_order_transition
