@@ -6,9 +6,11 @@ production names PostgreSQL and Redis through DATABASE_URL and REDIS_URL.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
@@ -172,6 +174,17 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 # Periodic work: each entry calls a service that acts on a bounded batch.
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "core.purge_idempotency_keys", "schedule": timedelta(hours=1)},
+    # CELERY_TIMEZONE: Asia/Shanghai
+    "merchants-credentials-daily": {"task": "merchants.credentials_daily", "schedule": crontab(hour=1, minute=30)},
+    "livestream-sweep": {"task": "livestream.sweep", "schedule": timedelta(seconds=10)},
+    "orders-expire-unpaid": {"task": "orders.expire_unpaid", "schedule": timedelta(seconds=30)},
+    "orders-auto-confirm": {"task": "orders.auto_confirm", "schedule": timedelta(hours=1)},
+    "orders-escalate-disputes": {"task": "orders.escalate_disputes", "schedule": timedelta(minutes=1)},
+    "payments-retry-refunds": {"task": "payments.retry_refunds", "schedule": timedelta(minutes=5)},
+    "logistics-flag-overdue": {"task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)},
+    "notifications-purge-deliveries": {"task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)},
+    "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
+                                   "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30))},
 }
 
 # --- Auth --------------------------------------------------------------------
@@ -242,6 +255,9 @@ REST_FRAMEWORK = {
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "login_username": env("THROTTLE_LOGIN_USERNAME", default="5/min"),
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
+        "checkout_user": env("THROTTLE_CHECKOUT_USER", default="30/min"),
+        "checkout_ip": env("THROTTLE_CHECKOUT_IP", default="300/min"),
+        "trace_ip": env("THROTTLE_TRACE_IP", default="60/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "COERCE_DECIMAL_TO_STRING": True,
@@ -257,6 +273,29 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # Enum names in the schema (clients generate types from them): one per choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "MerchantKindEnum": "merchants.models.Merchant.Kind",
+        "MerchantStatusEnum": "merchants.models.Merchant.Status",
+        "CredentialKindEnum": "merchants.models.Credential.Kind",
+        "CredentialStatusEnum": "merchants.models.Credential.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "ClaimEnum": "catalog.models.Claim",
+        "StreamStatusEnum": "livestream.models.Stream.Status",
+        "OfferStatusEnum": "livestream.models.Offer.Status",
+        "OfferEndReasonEnum": "livestream.models.Offer.EndReason",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "MerchantOrderStatusEnum": "orders.models.MerchantOrder.Status",
+        "DisputeStatusEnum": "orders.models.Dispute.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "HubKindEnum": "logistics.models.Hub.Kind",
+        "ShipmentStatusEnum": "logistics.models.Shipment.Status",
+        "ScanStatusEnum": "logistics.serializers.SCAN_STATUS_CHOICES",
+        "ShipmentFailureReasonEnum": "logistics.models.Shipment.FailureReason",
+        "DispatchKindEnum": "logistics.models.Dispatch.Kind",
+        "DispatchStatusEnum": "logistics.models.Dispatch.Status",
+    },
 }
 
 # --- Security (production-safe by default) ---------------------------------------
@@ -310,38 +349,15 @@ FIELD_LOOKUP_KEY = env("FIELD_LOOKUP_KEY", default="")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
 
-# abuse limits (docs/security.md): per caller, counted in Redis by core/throttling.py
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].update({
-    "checkout_user": env("THROTTLE_CHECKOUT_USER", default="30/min"),
-    "checkout_ip": env("THROTTLE_CHECKOUT_IP", default="300/min"),
-    "trace_ip": env("THROTTLE_TRACE_IP", default="60/min"),
-})
-
 # merchants and catalog
-from decimal import Decimal  # noqa: E402
-
-from celery.schedules import crontab  # noqa: E402
-
 # Credentials: the daily run expires past-date documents (withdrawing the claims they back)
 # and reminds shops 30 and 7 days before; each call handles at most this many.
 CREDENTIAL_EXPIRY_BATCH = env.int("CREDENTIAL_EXPIRY_BATCH", default=200)
-CELERY_BEAT_SCHEDULE["merchants-credentials-daily"] = {
-    "task": "merchants.credentials_daily",
-    "schedule": crontab(hour=1, minute=30),  # CELERY_TIMEZONE: Asia/Shanghai
-}
 # A listed product whose price moves by more than this fraction goes back to review.
 CATALOG_PRICE_REVIEW_THRESHOLD = Decimal(env("CATALOG_PRICE_REVIEW_THRESHOLD", default="0.20"))
 CATALOG_MAX_IMAGES = 9
 # What a trace QR code points at: "{code}" is replaced. Empty: the absolute API URL of the trace page.
 TRACE_PUBLIC_URL = env("TRACE_PUBLIC_URL", default="")
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "MerchantKindEnum": "merchants.models.Merchant.Kind",
-    "MerchantStatusEnum": "merchants.models.Merchant.Status",
-    "CredentialKindEnum": "merchants.models.Credential.Kind",
-    "CredentialStatusEnum": "merchants.models.Credential.Status",
-    "ProductStatusEnum": "catalog.models.Product.Status",
-    "ClaimEnum": "catalog.models.Claim",
-})
 
 # livestream
 # The media server's hooks carry this shared secret (?secret=…); empty refuses every hook.
@@ -382,23 +398,8 @@ LIVE_VIEWERS_INTERVAL_S = 1.0  # stream.viewers at most once per this, per strea
 LIVE_OFFER_MIN_DURATION_S = 10
 LIVE_OFFER_MAX_DURATION_S = 3600
 LIVE_STREAM_MAX_PRODUCTS = 50
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "StreamStatusEnum": "livestream.models.Stream.Status",
-    "OfferStatusEnum": "livestream.models.Offer.Status",
-    "OfferEndReasonEnum": "livestream.models.Offer.EndReason",
-})
-CELERY_BEAT_SCHEDULE["livestream-sweep"] = {"task": "livestream.sweep", "schedule": timedelta(seconds=10)}
 
 # orders and payments (docs/orders-payments.md)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "OrderStatusEnum": "orders.models.Order.Status",
-    "MerchantOrderStatusEnum": "orders.models.MerchantOrder.Status",
-    "DisputeStatusEnum": "orders.models.Dispute.Status",
-    "PaymentStatusEnum": "payments.models.Payment.Status",
-    "RefundStatusEnum": "payments.models.Refund.Status",
-})
-from decimal import Decimal as _Decimal  # noqa: E402
-
 ORDERS_PAYMENT_WINDOW = timedelta(minutes=env.int("ORDERS_PAYMENT_WINDOW_MINUTES", default=15))
 # An order with flash-offer units holds scarce units: it has a shorter window (never longer than the other).
 ORDERS_OFFER_PAYMENT_WINDOW = min(ORDERS_PAYMENT_WINDOW,
@@ -407,15 +408,15 @@ ORDERS_OFFER_PAYMENT_WINDOW = min(ORDERS_PAYMENT_WINDOW,
 # units in all, and units of one product (or one flash offer): a share of what is on sale, never below a floor.
 ORDERS_PENDING_MAX_ORDERS = env.int("ORDERS_PENDING_MAX_ORDERS", default=5)
 ORDERS_PENDING_MAX_UNITS = env.int("ORDERS_PENDING_MAX_UNITS", default=100)
-ORDERS_PENDING_MAX_SHARE = _Decimal(env("ORDERS_PENDING_MAX_SHARE", default="0.25"))
+ORDERS_PENDING_MAX_SHARE = Decimal(env("ORDERS_PENDING_MAX_SHARE", default="0.25"))
 ORDERS_PENDING_MIN_ITEM_UNITS = env.int("ORDERS_PENDING_MIN_ITEM_UNITS", default=10)
 ORDERS_MAX_LINES = 20
 ORDERS_MAX_LINE_QUANTITY = 99
 # Delivery fee per merchant order by how far the parcel travels (docs/orders-payments.md).
-ORDERS_DELIVERY_FEE_SAME_COUNTY = _Decimal("3.00")
-ORDERS_DELIVERY_FEE_SAME_PROVINCE = _Decimal("8.00")
-ORDERS_DELIVERY_FEE_OTHER_PROVINCE = _Decimal("12.00")
-ORDERS_FREE_DELIVERY_FROM = _Decimal("99.00")  # items total of one merchant order, same county only
+ORDERS_DELIVERY_FEE_SAME_COUNTY = Decimal("3.00")
+ORDERS_DELIVERY_FEE_SAME_PROVINCE = Decimal("8.00")
+ORDERS_DELIVERY_FEE_OTHER_PROVINCE = Decimal("12.00")
+ORDERS_FREE_DELIVERY_FROM = Decimal("99.00")  # items total of one merchant order, same county only
 ORDERS_AUTO_CONFIRM_AFTER = timedelta(days=env.int("ORDERS_AUTO_CONFIRM_DAYS", default=7))
 ORDERS_DISPUTE_RESPONSE_WINDOW = timedelta(hours=env.int("ORDERS_DISPUTE_RESPONSE_HOURS", default=48))
 ORDERS_DISPUTE_MAX_PHOTOS = 6
@@ -431,14 +432,8 @@ ORDERS_CHECKOUT_QUEUE_TIMEOUT = env.float("ORDERS_CHECKOUT_QUEUE_TIMEOUT", defau
 PAYMENT_PROVIDERS = {"sandbox": "payments.providers.sandbox.SandboxProvider"}
 PAYMENT_DEFAULT_PROVIDER = "sandbox"
 PAYMENT_WEBHOOK_TOLERANCE_S = 300
-CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {"task": "orders.expire_unpaid", "schedule": timedelta(seconds=30)}
-CELERY_BEAT_SCHEDULE["orders-auto-confirm"] = {"task": "orders.auto_confirm", "schedule": timedelta(hours=1)}
-CELERY_BEAT_SCHEDULE["orders-escalate-disputes"] = {"task": "orders.escalate_disputes",
-                                                    "schedule": timedelta(minutes=1)}
-CELERY_BEAT_SCHEDULE["payments-retry-refunds"] = {"task": "payments.retry_refunds", "schedule": timedelta(minutes=5)}
 
 # logistics and notifications
-# (logistics settings go here)
 # Target time per leg of a shipment's route, in hours: (normal, perishable).
 LOGISTICS_SLA_HOURS = {
     "pickup": (24, 6),                # paid and packed -> collected at the merchant's village point
@@ -453,16 +448,6 @@ LOGISTICS_PICKUP_CODE_LOCK = timedelta(hours=1)
 LOGISTICS_MAX_DELIVERY_ATTEMPTS = 3
 LOGISTICS_OVERDUE_BATCH = 500
 LOGISTICS_INTER_COUNTY_CARRIER = env("LOGISTICS_INTER_COUNTY_CARRIER", default="中国邮政 EMS")
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "HubKindEnum": "logistics.models.Hub.Kind",
-    "ShipmentStatusEnum": "logistics.models.Shipment.Status",
-    "ScanStatusEnum": "logistics.serializers.SCAN_STATUS_CHOICES",
-    "ShipmentFailureReasonEnum": "logistics.models.Shipment.FailureReason",
-    "DispatchKindEnum": "logistics.models.Dispatch.Kind",
-    "DispatchStatusEnum": "logistics.models.Dispatch.Status",
-})
-CELERY_BEAT_SCHEDULE["logistics-flag-overdue"] = {
-    "task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)}
 
 # The notification outbox (docs/logistics-notifications.md).
 NOTIFICATIONS_SMS = {
@@ -492,9 +477,3 @@ NOTIFICATIONS_WAKE_TTL_SECONDS = 30
 NOTIFICATIONS_WAKE_DELAY_SECONDS = env.float("NOTIFICATIONS_WAKE_DELAY_SECONDS", default=0.05)
 NOTIFICATIONS_FANOUT_STALL = timedelta(seconds=60)
 NOTIFICATIONS_DELIVERY_RETENTION = timedelta(days=30)
-CELERY_BEAT_SCHEDULE["notifications-purge-deliveries"] = {
-    "task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)}
-CELERY_BEAT_SCHEDULE["notifications-sweep-outbox"] = {
-    "task": "notifications.sweep_outbox",
-    "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30)),
-}
