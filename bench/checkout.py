@@ -152,7 +152,7 @@ def _seed(args) -> dict:
     from catalog.models import Category, Product
     from livestream.models import Offer, Stream
     from merchants.models import Merchant
-    from orders.gate import offer_gate_reset
+    from orders.checkout.gate import offer_gate_reset
     from regions.models import Region
 
     with connection.cursor() as cursor:

@@ -8,7 +8,7 @@ Counted as they happen (cheap: a dictionary lookup and an add, no I/O):
 - ``cunbo_db_queries_total`` {route} and ``cunbo_db_query_duration_seconds``: every SQL statement
   of a request, raw ones included (``connection.execute_wrapper``);
 - ``cunbo_breaker_open`` {breaker}: 1 while a circuit breaker (core/breaker.py) skips its service;
-- ``cunbo_gate_verdicts_total`` {verdict}: the hot-offer gate's answers (orders/gate.py).
+- ``cunbo_gate_verdicts_total`` {verdict}: the hot-offer gate's answers (orders/checkout/gate.py).
 
 Read when scraped: gauges that apps register with ``register_gauge`` from their ``ready()`` (the
 outbox backlog per channel, the viewers of each live stream), so ``core`` imports no app; and the

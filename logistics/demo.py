@@ -108,8 +108,9 @@ def _demo_orders() -> list:
     """A few paid orders of the demo consumer for listed demo products, through the orders app's checkout."""
     from catalog.models import Product
     from merchants.models import Merchant
+    from orders.checkout.plan import CheckoutAddress, CheckoutLine, order_create
     from orders.models import MerchantOrder, Order
-    from orders.services import AddressInput, LineInput, order_create, order_mark_paid
+    from orders.services import order_mark_paid
     from payments.models import Payment
 
     buyer = User.objects.filter(username="demo_consumer").first()
@@ -123,8 +124,8 @@ def _demo_orders() -> list:
         return []
     merchant_orders = []
     for i, product in enumerate(products):
-        order = order_create(buyer=buyer, lines=[LineInput(product_id=product.pk, quantity=1)],
-                             address=AddressInput(village_id=destinations[i % len(destinations)].pk,
+        order = order_create(buyer=buyer, lines=[CheckoutLine(product_id=product.pk, quantity=1)],
+                             address=CheckoutAddress(village_id=destinations[i % len(destinations)].pk,
                                                   detail=DEMO_ORDER_MARK, recipient="演示买家",
                                                   phone=buyer.phone or "13900000001"))
         order = Order.objects.select_for_update().get(pk=order.pk)

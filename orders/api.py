@@ -16,13 +16,14 @@ from core.idempotency import answer as idempotency_answer
 from core.idempotency import idempotent
 
 from . import selectors, services
-from .admission import (
-    authenticate_with_verified_token,
+from .checkout.admission import (
+    CheckoutJWTAuthentication,
     checkout_admission,
     checkout_slot,
     offer_lines_of,
     token_user_id,
 )
+from .checkout.plan import CheckoutAddress, CheckoutLine, checkout_plan, checkout_write
 from .serializers import (
     CartItemInput,
     CartItemOutput,
@@ -99,6 +100,7 @@ class OrderListCreateApi(generics.ListAPIView):
     """The checkout answers a buyer the offer gate refuses before touching the database: the
     token is checked without a query and the user is loaded only once the gate admitted them."""
 
+    authentication_classes = [CheckoutJWTAuthentication]
     permission_classes = [IsConsumer]
     serializer_class = OrderOutput
     filter_backends: list = []
@@ -127,8 +129,7 @@ class OrderListCreateApi(generics.ListAPIView):
         with checkout_admission(buyer_id=token_user_id(request), offer_lines=offer_lines,
                                 idempotency_key=request.headers.get(IDEMPOTENCY_HEADER, "").strip()) as outcome:
             with checkout_slot():
-                if not authenticate_with_verified_token(request):
-                    super().perform_authentication(request)
+                super().perform_authentication(request)
                 super().check_permissions(request)
                 validated = checkout_input_plain(request.data)
                 if validated is None:
@@ -139,14 +140,14 @@ class OrderListCreateApi(generics.ListAPIView):
             outcome["failed"] = response.status_code >= 400 or response.has_header("Idempotent-Replayed")
         return response
 
-    @idempotent(atomic=False)  # the checkout writes its answer with the order (services.checkout_write)
+    @idempotent(atomic=False)  # the checkout writes its answer with the order (checkout.plan.checkout_write)
     def _create(self, request, *, data):
         address = data["address"]
-        plan = services.checkout_plan(
+        plan = checkout_plan(
             buyer=request.user,
-            lines=[services.LineInput(product_id=i["product"], quantity=i["quantity"], offer_id=i.get("offer"))
+            lines=[CheckoutLine(product_id=i["product"], quantity=i["quantity"], offer_id=i.get("offer"))
                    for i in data.get("items") or []],
-            address=services.AddressInput(village_id=address["village"], detail=address["detail"],
+            address=CheckoutAddress(village_id=address["village"], detail=address["detail"],
                                           recipient=address["recipient"], phone=address["phone"]),
             stream_id=data.get("stream"), from_cart=data["from_cart"])
         rendered = {}
@@ -155,7 +156,7 @@ class OrderListCreateApi(generics.ListAPIView):
             rendered["data"] = order_output_data(order)
             return idempotency_answer(request, status=status.HTTP_201_CREATED, data=rendered["data"])
 
-        services.checkout_write(plan=plan, answer_for=answer_for)
+        checkout_write(plan=plan, answer_for=answer_for)
         return Response(rendered["data"], status=status.HTTP_201_CREATED)
 
 

@@ -3,7 +3,7 @@
 from core.domain_events import AFTER_COMMIT
 from livestream.domain_events import offer_closed, offer_opened
 
-from . import gate
+from .checkout import gate
 
 
 @offer_opened.receiver(phase=AFTER_COMMIT)

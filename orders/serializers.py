@@ -12,8 +12,8 @@ from rest_framework import serializers
 from accounts.validators import phone_validator
 from core.masking import mask_name, mask_phone
 
+from .checkout.plan import buyer_display_name
 from .models import Dispute, MerchantOrder, OrderLine
-from .services.checkout import buyer_display_name
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 MAX_ID = 2**63 - 1

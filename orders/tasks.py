@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from . import services
-from .gate import offer_gates_reconcile
+from .checkout.gate import offer_gates_reconcile
 
 
 @shared_task(name="orders.expire_unpaid")

@@ -6,7 +6,7 @@ user only once the gate admitted them), so a buyer over the limit costs one Redi
 
 from core.throttling import IPRateThrottle, WindowRateThrottle
 
-from .admission import token_user_id
+from .checkout.admission import token_user_id
 
 
 class CheckoutUserThrottle(WindowRateThrottle):

@@ -5,8 +5,8 @@ from django.db import transaction
 
 from accounts.models import Role, User
 from catalog.models import Product
+from orders.checkout.plan import CheckoutAddress, CheckoutLine, order_create
 from orders.models import Order
-from orders.services import AddressInput, LineInput, order_create
 from orders.services.lifecycle import order_mark_paid
 
 from .models import Payment
@@ -30,8 +30,8 @@ def seed(report) -> None:
         report.record(existing, False)
         return
     with transaction.atomic():
-        order = order_create(buyer=buyer, lines=[LineInput(product_id=product.pk, quantity=2)],
-                             address=AddressInput(village_id=product.merchant.village_id, detail="村委会旁 2 号",
+        order = order_create(buyer=buyer, lines=[CheckoutLine(product_id=product.pk, quantity=2)],
+                             address=CheckoutAddress(village_id=product.merchant.village_id, detail="村委会旁 2 号",
                                                   recipient="张三", phone="13800138000"))
         order = Order.objects.select_for_update().get(pk=order.pk)
         Payment.objects.create(order=order, provider="sandbox", amount=order.total, status=Payment.Status.SUCCEEDED,

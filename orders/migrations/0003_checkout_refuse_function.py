@@ -1,4 +1,4 @@
-"""``orders_checkout_refuse(code)``: aborts the one-statement checkout (orders/services/checkout_sql.py).
+"""``orders_checkout_refuse(code)``: aborts the one-statement checkout (orders/checkout/sql.py).
 
 The checkout of one flash-offer line writes the offer, the buyer's counter, the order and its rows in
 one autocommit statement; when the offer or the counter refuses, this function raises, so the whole

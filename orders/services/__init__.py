@@ -1,7 +1,6 @@
 """Order services, one module per part of the flow; import from here."""
 
 from .cart import cart_get_or_create, cart_item_add, cart_item_remove, cart_item_update  # noqa: F401
-from .checkout import AddressInput, LineInput, checkout_plan, checkout_write, order_create  # noqa: F401
 from .disputes import (  # noqa: F401
     dispute_escalate,
     dispute_open,

@@ -26,8 +26,10 @@ from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from ..models import OrderLine, PendingHold
-from .checkout_sql import NO_LIMIT
 from .errors import PendingLimitReached
+
+# "No cap" in the checkout statement's integer comparisons (a per-buyer limit left unset).
+NO_LIMIT = 2_000_000_000
 
 BUYER = ""
 

@@ -18,12 +18,12 @@ from core.errors import Conflict, NotFound
 from livestream import events as room
 from notifications.services import notify
 
+from ..checkout.sql_names import sql
 from ..domain_events import refund_booked
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
 from .locks import merchant_order_lock, merchant_orders_lock, order_lock
-from .sql_names import sql
 
 MO = MerchantOrder.Status
 SHIPPED_OR_LATER = {MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
@@ -51,7 +51,7 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
     offer's allocation has gone back to the shelf, so its returns do too. In the lock order: the
     buyer's counters, then every product row involved (by pk), then the offers (by pk), so a cancel
     never waits on an offer while holding what a checkout (stock, then offer) needs."""
-    from ..gate import GateLine, gate_release
+    from ..checkout.gate import GateLine, gate_release
 
     offer_units: dict[tuple[int, int], int] = defaultdict(int)
     product_units: dict[int, int] = defaultdict(int)
@@ -151,7 +151,7 @@ def _announce_sale(order: Order) -> None:
         return
     from core.masking import mask_name
 
-    from .checkout import buyer_display_name
+    from ..checkout.plan import buyer_display_name
 
     lines = list(OrderLine.objects.filter(
         merchant_order__order=order, merchant_order__merchant_id=F("merchant_order__order__stream__merchant_id"))

@@ -103,7 +103,7 @@ def test_metrics_answer_only_the_allowed_addresses_or_the_token(settings):
 
 
 def test_metrics_count_the_gate_verdicts(settings):
-    from orders.gate import GateLine, gate_reserve, offer_gate_reset
+    from orders.checkout.gate import GateLine, gate_reserve, offer_gate_reset
     from tests.factories import OfferFactory
 
     offer = OfferFactory(quantity=1, remaining=1)

@@ -109,7 +109,7 @@ async def join(stream_id: int, **kwargs) -> WebsocketCommunicator:
 
 @pytest.fixture(autouse=True)
 def _orders_gate_remembers_no_failure():
-    from orders.gate import gate_reset_breaker
+    from orders.checkout.gate import gate_reset_breaker
 
     gate_reset_breaker()
 

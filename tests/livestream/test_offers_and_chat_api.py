@@ -28,7 +28,7 @@ def stock(product) -> int:
 def test_an_offer_takes_its_units_from_stock_and_returns_the_unsold(client_for, owner, live_stream, product,
                                                                     address, consumer,
                                                                     django_capture_on_commit_callbacks):
-    from orders.gate import gate_left
+    from orders.checkout.gate import gate_left
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(owner).post(f"/api/streams/{live_stream.pk}/offers/", offer_body(product),

@@ -1,7 +1,7 @@
 import pytest
 
 from marketplace.celery import app as celery_app
-from orders.gate import gate_reset_breaker
+from orders.checkout.gate import gate_reset_breaker
 from tests import factories
 
 

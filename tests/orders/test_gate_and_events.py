@@ -2,7 +2,7 @@
 
 import pytest
 
-from orders import gate
+from orders.checkout import gate
 from orders.models import Order
 from tests import factories
 from tests.orders.conftest import checkout_body, pay

@@ -113,7 +113,7 @@ def slow_stock_take(monkeypatch):
     """A slow round trip after a checkout in a worker thread took a product's stock, before it takes
     the offer: wide enough for the other path to come in between, so a lock-order inversion deadlocks
     every time instead of once in a while."""
-    from orders.services import checkout
+    from orders.checkout import plan as checkout
 
     take = checkout.product_stock_take
 

@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from catalog.models import Product
 from livestream.models import Offer
-from orders.gate import gate_left, offer_gate_reset
+from orders.checkout.gate import gate_left, offer_gate_reset
 from orders.models import Order, OrderLine, PendingHold
 from tests import factories
 from tests.orders.conftest import checkout_body, run_parallel

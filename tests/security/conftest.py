@@ -78,7 +78,7 @@ def world(django_db_setup, django_db_blocker):
     """The world, built once per module inside a transaction that is rolled back at the end; each
     test runs in a savepoint of it (pytest-django's ``db``), so what one test changes the next
     does not see."""
-    from orders.gate import gate_reset_breaker
+    from orders.checkout.gate import gate_reset_breaker
     from tests.security.world import build_world
 
     with django_db_blocker.unblock():

@@ -7,7 +7,7 @@ an Idempotency-Key's answer is written by the same statement as the order (core.
 
 On PostgreSQL the plan is one read (which also allocates the new rows' ids) and the write is
 BEGIN, one statement for the buyer's unpaid holds and offer counters, the order, its merchant orders and lines, the bought
-cart items and the answer, then the contended rows, then COMMIT (orders/services/checkout_sql.py).
+cart items and the answer, then the contended rows, then COMMIT (orders/checkout/sql.py).
 Elsewhere (SQLite, ``make run``) the same plan is written through the ORM.
 
 Lock order, everywhere in the app (docs/orders-payments.md): order → merchant orders (by pk) →
@@ -37,23 +37,23 @@ from merchants.models import Merchant
 from regions.models import Region
 
 from ..models import CartItem, MerchantOrder, Order, OrderLine
-from . import checkout_sql
-from .errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
-from .fees import delivery_fee
-from .holds import Hold, check_first_holds, holds_for, pending_limit_error
+from ..services.errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
+from ..services.fees import delivery_fee
+from ..services.holds import Hold, check_first_holds, holds_for, pending_limit_error
+from . import sql as checkout_sql
 
 TWO = Decimal("0.01")
 
 
 @dataclass(frozen=True)
-class LineInput:
+class CheckoutLine:
     product_id: int
     quantity: int
     offer_id: int | None = None
 
 
 @dataclass(frozen=True)
-class AddressInput:
+class CheckoutAddress:
     village_id: int
     detail: str
     recipient: str
@@ -81,7 +81,7 @@ def buyer_display_name(user) -> str:
     return f"{user.last_name}{user.first_name}".strip() or user.username
 
 
-def merge_lines(lines: list[LineInput]) -> list[LineInput]:
+def merge_lines(lines: list[CheckoutLine]) -> list[CheckoutLine]:
     """Same product and offer twice → one line; refuses empty, too many and too large lines."""
     if not lines:
         raise EmptyCart(_("An order needs at least one item."), fields={"items": [_("Add at least one item.")]})
@@ -97,14 +97,14 @@ def merge_lines(lines: list[LineInput]) -> list[LineInput]:
         if quantity > settings.ORDERS_MAX_LINE_QUANTITY:
             raise ValidationFailed(fields={"items": [_("At most %(n)d units of one item per order.")
                                                      % {"n": settings.ORDERS_MAX_LINE_QUANTITY}]})
-    return [LineInput(product_id=p, offer_id=o, quantity=q) for (p, o), q in merged.items()]
+    return [CheckoutLine(product_id=p, offer_id=o, quantity=q) for (p, o), q in merged.items()]
 
 
-def cart_lines(*, buyer) -> tuple[list[LineInput], list[int]]:
+def cart_lines(*, buyer) -> tuple[list[CheckoutLine], list[int]]:
     items = list(CartItem.objects.filter(cart__user=buyer).values_list("pk", "product_id", "offer_id", "quantity"))
     if not items:
         raise EmptyCart(fields={"from_cart": [_("Your cart is empty.")]})
-    return [LineInput(product_id=p, offer_id=o, quantity=q) for _pk, p, o, q in items], [i[0] for i in items]
+    return [CheckoutLine(product_id=p, offer_id=o, quantity=q) for _pk, p, o, q in items], [i[0] for i in items]
 
 
 # --- reading what the checkout decides on ---------------------------------------------------------
@@ -174,7 +174,7 @@ def _check(lines, snapshot, stream_id):
 
 # --- planning ----------------------------------------------------------------------------------------
 
-def checkout_plan(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
+def checkout_plan(*, buyer, lines: list[CheckoutLine], address: CheckoutAddress, stream_id: int | None = None,
                   from_cart: bool = False) -> CheckoutPlan:
     """Read, check and price an order; writes nothing. Raises the checkout's refusals."""
     cart_item_ids: list[int] = []
@@ -186,7 +186,7 @@ def checkout_plan(*, buyer, lines: list[LineInput], address: AddressInput, strea
     snapshot = read(lines, address, stream_id, now)
     village, products, offers, stream_id = _check(lines, snapshot, stream_id)
 
-    by_merchant: dict[int, list[LineInput]] = defaultdict(list)
+    by_merchant: dict[int, list[CheckoutLine]] = defaultdict(list)
     for line in lines:
         by_merchant[products[line.product_id]["merchant_id"]].append(line)
     # Flash-offer units are the scarce ones: an order holding some has the shorter payment window.
@@ -350,7 +350,7 @@ def checkout_write(*, plan: CheckoutPlan, answer_for=None) -> Order:
     return plan.order
 
 
-def order_create(*, buyer, lines: list[LineInput], address: AddressInput, stream_id: int | None = None,
+def order_create(*, buyer, lines: list[CheckoutLine], address: CheckoutAddress, stream_id: int | None = None,
                  from_cart: bool = False) -> Order:
     """Create and reserve an order. Runs inside the caller's transaction when there is one."""
     plan = checkout_plan(buyer=buyer, lines=lines, address=address, stream_id=stream_id, from_cart=from_cart)
@@ -362,7 +362,7 @@ def _publish_sale(plan: CheckoutPlan) -> None:
     uses on_commit). ``sale.made`` waits for the payment (lifecycle.order_mark_paid)."""
     from livestream.models import Offer
 
-    from ..gate import offer_gate_close
+    from .gate import offer_gate_close
 
     for offer_id, left in plan.left_after.items():
         stream_id = plan.offer_streams[offer_id]

@@ -27,9 +27,8 @@ from decimal import Decimal
 
 from django.db import DatabaseError, connection
 
+from ..services.holds import NO_LIMIT
 from .sql_names import sql
-
-NO_LIMIT = 2_000_000_000
 
 # Tables and statuses are the models' own (sql_names.py): the templates name them in braces.
 _OFFER_TAKE = sql("""

@@ -1,6 +1,6 @@
 """Names for the orders app's raw SQL, taken from the models, never written out by hand.
 
-The checkout's statements (``checkout_sql.py``) and the give-back of offer units
+The checkout's statements (``sql.py``) and the give-back of offer units
 (``lifecycle.py``) touch other apps' tables; they are written as templates with ``{offer}``,
 ``{offer_live}`` and the like, and ``sql(template)`` fills them once, when the module is imported
 (no cost per request). A renamed table or status then changes the SQL with it, and a template

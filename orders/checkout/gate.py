@@ -184,7 +184,7 @@ def offer_gate_reset(*, offer_id: int) -> None:
     after the database refused a buyer the gate had admitted."""
     from livestream.models import Offer
 
-    from .models import OfferPurchase
+    from ..models import OfferPurchase
 
     client = _client.get()
     if client is None:
