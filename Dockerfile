@@ -1,4 +1,5 @@
-# The Cunbo application image: the ASGI web server, the Celery workers and beat.
+# The Cunbo application image: the WSGI server (the API), the ASGI server (the sockets), the Celery
+# workers and beat; docker-compose.yml runs each from it with its own command.
 #
 # Two stages: the first builds wheels of exactly the versions pinned, with their hashes, in
 # requirements.lock (production's half of the locks; requirements-dev.lock adds the dev tools);
@@ -30,13 +31,8 @@ RUN SECRET_KEY=build-only PAYMENT_WEBHOOK_SECRET=build-only python manage.py col
     && mkdir -p /app/media \
     && chown -R cunbo:cunbo /app/media
 USER cunbo
-EXPOSE 8000
-# Client addresses (for the per-address rate limits) come from X-Forwarded-For only when the peer is
-# a proxy named in FORWARDED_ALLOW_IPS (uvicorn's default: 127.0.0.1); trusting "*" would let any
-# client choose its address with the header. WebSocket frames over 64 KiB are refused by the server
-# (and by the app itself, whatever the server's flags).
-# Idle keep-alive connections live 75 s, longer than a proxy's or a client's (nginx: 60 s), so the
-# server never closes one that its peer is about to reuse (a reset before any answer).
-CMD ["uvicorn", "marketplace.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--ws-per-message-deflate", "false", "--ws-max-size", "65536", "--proxy-headers", \
-     "--timeout-keep-alive", "75"]
+EXPOSE 8000 8001
+# The API (gunicorn, WSGI) by default; the socket server is `deploy/serve-ws` (uvicorn, ASGI). Both
+# believe X-Forwarded-For / -Proto only from FORWARDED_ALLOW_IPS (nginx), never from "*", or any
+# client could choose its address with the header and escape the per-address limits.
+CMD ["deploy/serve-http"]

@@ -107,7 +107,7 @@ class WindowRateThrottle(BaseThrottle):
 
 
 class IPRateThrottle(WindowRateThrottle):
-    """Counted per client address (``NUM_PROXIES`` decides how X-Forwarded-For is read)."""
+    """Counted per client address (``REMOTE_ADDR``, the client's own behind a trusted proxy: core/proxy.py)."""
 
     def get_key_ident(self, request, view) -> str | None:
         return self.get_ident(request)

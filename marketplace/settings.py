@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.proxy.TrustedProxyMiddleware",  # first: everything after it sees the client's own address
     "core.logs.RequestIdMiddleware",
     "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -259,7 +260,8 @@ REST_FRAMEWORK = {
         "checkout_ip": env("THROTTLE_CHECKOUT_IP", default="300/min"),
         "trace_ip": env("THROTTLE_TRACE_IP", default="60/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # REMOTE_ADDR is already the client's (core.proxy): DRF reads it and nothing else.
+    "NUM_PROXIES": 0,
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
@@ -300,8 +302,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security (production-safe by default) ---------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs; core/proxy.py).
+# uvicorn reads the same variable for the sockets; nginx's address in production, never "*".
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/health/$", r"^api/streams/hooks/"]
+SECURE_REDIRECT_EXEMPT = [r"^api/health/", r"^api/streams/hooks/"]  # probes and the media server, inside
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

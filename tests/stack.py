@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -85,9 +86,10 @@ class Stack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(Path("/tmp") / f"cunbo-stack-{self.database}-{name}.log", "w+")  # noqa: SIM115
-        process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        environment = {**self.env, "PATH": f"{VENV_BIN}:{self.env['PATH']}", **(env or {})}
+        process = subprocess.Popen(argv, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         self.processes.append(process)
         self.logs.append(log)
@@ -102,6 +104,44 @@ class Stack:
         ])
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _healthy(base), timeout=60, what=f"server on {port}", process=process)
+        return base
+
+    def start_http(self, *, port: int | None = None, workers: int = 1, threads: int = 4) -> str:
+        """The production HTTP server (deploy/serve-http: gunicorn, WSGI); its base URL once healthy."""
+        port = port or free_port()
+        process = self._spawn(f"http-{port}", ["sh", str(ROOT / "deploy" / "serve-http")], env={
+            "CUNBO_HOST": "127.0.0.1", "CUNBO_PORT": str(port), "WEB_WORKERS": str(workers),
+            "WEB_THREADS": str(threads)})
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(base), timeout=60, what=f"the WSGI server on {port}", process=process)
+        return base
+
+    def start_ws(self, *, port: int | None = None, workers: int = 1) -> str:
+        """The production socket server (deploy/serve-ws: uvicorn, ASGI); its base URL once healthy."""
+        port = port or free_port()
+        process = self._spawn(f"ws-{port}", ["sh", str(ROOT / "deploy" / "serve-ws")], env={
+            "CUNBO_HOST": "127.0.0.1", "CUNBO_PORT": str(port), "WS_WORKERS": str(workers)})
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(base), timeout=60, what=f"the ASGI server on {port}", process=process)
+        return base
+
+    def start_nginx(self, *, http: str, ws: str, port: int | None = None, max_body: str = "12m") -> str:
+        """Debian's nginx with deploy/nginx.conf.template in front of ``http`` and ``ws`` (base URLs)."""
+        port = port or free_port()
+        where = Path("/tmp") / f"cunbo-stack-{self.database}-nginx-{port}"
+        where.mkdir(parents=True, exist_ok=True)
+        where.chmod(0o777)  # nginx's workers (nobody) write their temporary files here
+        site = render_template((ROOT / "deploy" / "nginx.conf.template").read_text(), {
+            "CUNBO_LISTEN": f"127.0.0.1:{port}", "CUNBO_HTTP_UPSTREAM": http.removeprefix("http://"),
+            "CUNBO_WS_UPSTREAM": ws.removeprefix("http://"), "CUNBO_MAX_BODY": max_body})
+        temp = "\n".join(f"    {kind}_temp_path {where}/{kind};" for kind in ("client_body", "proxy", "fastcgi",
+                                                                             "uwsgi", "scgi"))
+        (where / "nginx.conf").write_text(
+            f"daemon off;\nworker_processes 1;\npid {where}/nginx.pid;\nerror_log {where}/error.log warn;\n"
+            f"events {{ worker_connections 1024; }}\nhttp {{\n{temp}\n{site}\n}}\n")
+        process = self._spawn(f"nginx-{port}", ["/usr/sbin/nginx", "-c", str(where / "nginx.conf"), "-p", str(where)])
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(base), timeout=30, what=f"nginx on {port}", process=process)
         return base
 
     def start_worker(self, *, name: str = "worker", concurrency: int = 2, queues: str | None = None) -> subprocess.Popen:
@@ -131,6 +171,12 @@ class Stack:
             stop_process(process)
         for log in self.logs:
             log.close()
+
+
+def render_template(text: str, values: dict[str, str]) -> str:
+    """``${NAME}`` filled for the names given, as the nginx image's envsubst does (nginx's own
+    ``$variables`` stay)."""
+    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def stop_process(process: subprocess.Popen, *, sig=signal.SIGTERM, timeout: float = 15) -> None:

@@ -450,33 +450,15 @@ async def test_an_oversized_frame_on_the_notifications_socket_closes_it(viewers)
 # --- the deployed server ----------------------------------------------------------------------------
 
 
-def _deployed_server_argv(port: int) -> list[str]:
-    """The Dockerfile's server command, on a loopback port."""
-    import re
-
-    from tests.stack import ROOT, VENV_BIN
-
-    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    argv = json.loads(re.search(r"^CMD (\[.*?\])", text, re.M | re.S).group(1))
-    assert argv[0] == "uvicorn"
-    argv[0] = str(VENV_BIN / "uvicorn")
-    argv[argv.index("--host") + 1] = "127.0.0.1"
-    argv[argv.index("--port") + 1] = str(port)
-    return argv
-
-
 @pytest.fixture(scope="module")
 def deployed(django_db_blocker):
-    """The product as the Dockerfile runs it, behind a (pretend) proxy at 10.255.255.1: requests
+    """The socket server as production runs it (deploy/serve-ws), behind a (pretend) proxy at 10.255.255.1: requests
     from loopback come straight from clients, whose X-Forwarded-For must not be believed."""
-    from tests.stack import _healthy, free_port, running_stack, wait_until
+    from tests.stack import running_stack
 
     env = {"THROTTLE_TRACE_IP": "3/min", "FORWARDED_ALLOW_IPS": "10.255.255.1"}
     with django_db_blocker.unblock(), running_stack("limits", extra_env=env) as stack:
-        port = free_port()
-        process = stack._spawn("web-deployed", _deployed_server_argv(port))
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _healthy(base), timeout=60, what="the deployed server", process=process)
+        base = stack.start_ws()  # deploy/serve-ws, the socket server's command in production
         code = stack.manage("shell", "-c", "from catalog.models import HarvestBatch;"
                                            "print(HarvestBatch.objects.order_by('pk').first().trace_code)").split()[-1]
         stream_id = stack.manage("shell", "-c", "from livestream.models import Stream;"
