@@ -17,7 +17,6 @@ from core.idempotency import idempotent
 
 from . import selectors, services
 from .checkout.admission import (
-    CheckoutJWTAuthentication,
     checkout_admission,
     checkout_slot,
     offer_lines_of,
@@ -100,7 +99,6 @@ class OrderListCreateApi(generics.ListAPIView):
     """The checkout answers a buyer the offer gate refuses before touching the database: the
     token is checked without a query and the user is loaded only once the gate admitted them."""
 
-    authentication_classes = [CheckoutJWTAuthentication]
     permission_classes = [IsConsumer]
     serializer_class = OrderOutput
     filter_backends: list = []

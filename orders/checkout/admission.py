@@ -12,87 +12,27 @@ import threading
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from accounts.authentication import verified_access_token
 from core.errors import ServiceUnavailable
 
 from ..services.errors import OfferNotLive, OverBuyerLimit, SoldOut
 from .gate import ADMITTED, OVER_LIMIT, SOLD_OUT, GateLine, gate_release, gate_reserve, offer_gate_reset
 
 
-class CheckoutJWTAuthentication(JWTAuthentication):
-    """simplejwt's authentication for the orders endpoint, with two savings on the checkout's path:
-    the token is verified once per request (``token_user_id``, which the throttle and the gate ask
-    first, keeps it), and the user is read by one plain SELECT of its columns instead of a queryset
-    (building the query cost about 1 ms of CPU, a tenth of a checkout). ``get_user`` is a copy of
-    simplejwt's: tests/orders/test_checkout_copies.py keeps the two giving the same answers."""
-
-    _select = None
-
-    def authenticate(self, request):
-        token = getattr(request._request, "cunbo_validated_token", None)
-        if token is None:
-            return super().authenticate(request)
-        return self.get_user(token), token
-
-    def get_user(self, validated_token):
-        if jwt_settings.USER_ID_FIELD != self.user_model._meta.pk.name:
-            return super().get_user(validated_token)
-        try:
-            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
-        except KeyError as e:
-            raise InvalidToken(_("Token contained no recognizable user identification")) from e
-        meta = self.user_model._meta
-        if self._select is None:
-            columns = ", ".join(connection.ops.quote_name(f.column) for f in meta.concrete_fields)
-            type(self)._select = (f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} "
-                                  f"WHERE {connection.ops.quote_name(meta.pk.column)} = %s")
-        with connection.cursor() as cursor:
-            cursor.execute(self._select, [user_id])
-            row = cursor.fetchone()
-        if row is None:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
-        user = self.user_model.from_db(connection.alias, [f.attname for f in meta.concrete_fields], row)
-        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
-        if jwt_settings.CHECK_REVOKE_TOKEN and (
-                validated_token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)):
-            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
-        return user
-
-
-class CheckoutJWTScheme(SimpleJWTScheme):
-    """The OpenAPI document describes it as the bearer token it is."""
-
-    target_class = CheckoutJWTAuthentication
-
-
-_jwt = CheckoutJWTAuthentication()
-
-
 def token_user_id(request) -> int | None:
     """The user id a valid access token names, without touching the database (None if none).
-    The token is verified once per request (the checkout throttle asks first)."""
-    token = getattr(request._request, "cunbo_validated_token", None)
-    if token is not None:
-        return int(token[jwt_settings.USER_ID_CLAIM])
-    header = _jwt.get_header(request)
-    raw = _jwt.get_raw_token(header) if header else None
-    if raw is None:
+    The token is verified once per request (the checkout throttle asks first; the authentication
+    that loads the user later reuses it)."""
+    token = verified_access_token(request)
+    if token is None:
         return None
     try:
-        token = _jwt.get_validated_token(raw)
-        user_id = int(token[jwt_settings.USER_ID_CLAIM])
-    except (InvalidToken, TokenError, KeyError, TypeError, ValueError):
+        return int(token[jwt_settings.USER_ID_CLAIM])
+    except (KeyError, TypeError, ValueError):
         return None
-    request._request.cunbo_validated_token = token
-    return user_id
 
 
 def offer_lines_of(data) -> list[tuple[int, int]]:

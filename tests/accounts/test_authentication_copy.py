@@ -1,8 +1,9 @@
-"""The checkout's hand-written copies of framework code give the framework's answers.
+"""The API's authentication copies simplejwt's user loading; it must answer as simplejwt does.
 
-``CheckoutJWTAuthentication.get_user`` reads the user with one plain SELECT instead of simplejwt's
+``AccessTokenAuthentication.get_user`` reads the user with one plain SELECT instead of simplejwt's
 queryset; for every kind of token it must accept and refuse exactly what simplejwt does.
-(``checkout_input_plain``, the copy of ``CheckoutInput``, is compared in test_checkout.py.)
+(``checkout_input_plain``, the checkout's copy of ``CheckoutInput``, is compared in
+tests/orders/test_checkout.py.)
 """
 
 import pytest
@@ -10,7 +11,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken
 
-from orders.checkout.admission import CheckoutJWTAuthentication
+from accounts.authentication import AccessTokenAuthentication
 from tests.factories import ConsumerFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def _tokens():
 
 
 def test_the_checkout_reads_the_same_user_as_simplejwt_for_every_kind_of_token():
-    answers = {name: (_answer(CheckoutJWTAuthentication(), token), _answer(JWTAuthentication(), token))
+    answers = {name: (_answer(AccessTokenAuthentication(), token), _answer(JWTAuthentication(), token))
                for name, token in _tokens().items()}
     for name, (copy, original) in answers.items():
         assert copy == original, name
