@@ -1,3 +1,4 @@
+import base64
 import secrets
 import uuid
 from decimal import Decimal
@@ -124,7 +125,6 @@ class ProductImage(models.Model):
 
 def new_trace_code() -> str:
     """128 random bits in Crockford-free base32 (A-Z, 2-7): unguessable, and QR alphanumeric-friendly."""
-    import base64
 
     return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
 

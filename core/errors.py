@@ -11,7 +11,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
@@ -144,8 +144,6 @@ def _code_of(exc) -> str:
 
 
 def _is_transient(exc: DatabaseError) -> bool:
-    from django.db import InterfaceError, OperationalError
-
     return isinstance(exc, (OperationalError, InterfaceError))
 
 

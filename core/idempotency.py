@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
-from .errors import Conflict, DomainError
+from .errors import Conflict, DomainError, error_body
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -188,8 +188,6 @@ class _Abandon(Exception):
 
 
 def _store_error(record: Claim, error: DomainError) -> None:
-    from .errors import error_body
-
     if error.status >= 500 or isinstance(error, (IdempotencyKeyInProgress, IdempotencyKeyReused)):
         _release(record)
         return

@@ -41,6 +41,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
+from .errors import json_error_view
 from .redis import REDIS_ERRORS, probe
 
 logger = logging.getLogger(__name__)
@@ -124,8 +125,6 @@ def metrics_view(request):
     peer = request.META.get("REMOTE_ADDR", "")
     bearer = request.META.get("HTTP_AUTHORIZATION", "")
     if not (peer in allowed or (token and bearer == f"Bearer {token}")):
-        from .errors import json_error_view
-
         return json_error_view(404, "not_found", "Not found.")(request)
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 

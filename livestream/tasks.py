@@ -1,16 +1,16 @@
 """Celery entry points: thin, id-based, idempotent (a second run changes nothing)."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from . import services
+from .models import Offer
 
 
 @shared_task(name="livestream.offer_expire")
 def offer_expire(offer_id: int) -> bool:
     """Scheduled at an offer's ``ends_at``: end it as expired if it is still live and due."""
-    from django.utils import timezone
 
-    from .models import Offer
 
     if not Offer.objects.filter(pk=offer_id, status=Offer.Status.LIVE, ends_at__lte=timezone.now()).exists():
         return False

@@ -11,9 +11,16 @@ from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Role, User
+from catalog.models import Product
+from merchants.models import Merchant
+from orders.checkout.plan import CheckoutAddress, CheckoutLine, order_create
+from orders.models import MerchantOrder, Order
+from orders.services import order_mark_paid
+from payments.models import Payment
 from regions.models import Region
 
 from .models import Courier, Hub, Shipment, Vehicle
+from .services import shipment_create, shipment_scan
 
 NAME_SUFFIX = {
     Hub.Kind.COUNTY_CENTRE: "县级物流配送中心",
@@ -87,7 +94,6 @@ def _orders_in_flight(report) -> None:
     if not merchant_orders:
         report.note("no listed products in the demo counties yet: no parcels in flight")
         return
-    from .services import shipment_create, shipment_scan
 
     # One waiting for pickup, one collected, one at the county centre, ...
     stages = [[], ["picked_up"], ["picked_up", ("picked_up", 1), "at_county_centre"]]
@@ -106,12 +112,6 @@ def _orders_in_flight(report) -> None:
 @transaction.atomic
 def _demo_orders() -> list:
     """A few paid orders of the demo consumer for listed demo products, through the orders app's checkout."""
-    from catalog.models import Product
-    from merchants.models import Merchant
-    from orders.checkout.plan import CheckoutAddress, CheckoutLine, order_create
-    from orders.models import MerchantOrder, Order
-    from orders.services import order_mark_paid
-    from payments.models import Payment
 
     buyer = User.objects.filter(username="demo_consumer").first()
     destinations = list(Region.objects.filter(code__in=DEMO_DESTINATIONS).order_by("code"))

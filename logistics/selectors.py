@@ -91,9 +91,16 @@ def shipment_queue(*, user, status: str | None = None, township: int | None = No
 
 # --- runs ----------------------------------------------------------------------------------------
 
-def dispatches_for(*, user, status: str | None = None) -> QuerySet[Dispatch]:
-    from .services.dispatches import dispatches_visible_to
+def dispatches_visible_to(user):
+    """Runs of the operator's county, and runs heading into it from another county."""
+    if user.is_platform_admin:
+        return Dispatch.objects.all()
+    if user.is_operator:
+        return Dispatch.objects.filter(Q(county_id=user.county_id) | Q(destination_hub__region__county_id=user.county_id))
+    return Dispatch.objects.none()
 
+
+def dispatches_for(*, user, status: str | None = None) -> QuerySet[Dispatch]:
     qs = dispatches_visible_to(user).select_related("destination_hub", "township", "vehicle", "courier__user")
     qs = qs.annotate(shipment_count=Count("items", distinct=True),
                      on_board_count=Count("on_board", distinct=True))

@@ -1,4 +1,6 @@
+import uuid
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -84,8 +86,6 @@ class Follow(models.Model):
 def credential_upload_to(instance, filename: str) -> str:
     # The name is never taken from the client: a random one, under a private prefix
     # that production storage must not serve publicly (files go out through the API).
-    import uuid
-    from pathlib import PurePosixPath
 
     suffix = PurePosixPath(filename).suffix.lower()[:6]
     return f"private/credentials/{instance.merchant_id}/{uuid.uuid4().hex}{suffix}"

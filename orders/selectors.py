@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Role
 
-from .models import Cart, CartItem, Dispute, MerchantOrder, Order, OrderLine
+from .models import Cart, CartItem, Dispute, MerchantOrder, OfferPurchase, Order, OrderLine
 
 
 def _with_shipment(queryset: QuerySet) -> QuerySet:
@@ -72,8 +72,6 @@ def disputes_for(*, user, status: str | None = None) -> QuerySet[Dispute]:
 
 
 def offer_buyer_units(*, offer_id: int, buyer_id: int) -> int:
-    from .models import OfferPurchase
-
     row = OfferPurchase.objects.filter(offer_id=offer_id, buyer_id=buyer_id).values_list("quantity", flat=True)
     return row.first() or 0
 

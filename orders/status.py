@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.transitions import Workflow
 
 from .models import Dispute, DisputeEvent, MerchantOrder, MerchantOrderEvent, Order, OrderEvent
+from .services.holds import pending_holds_release
 
 ORDER_TRANSITIONS = {
     Order.Status.PENDING_PAYMENT: {Order.Status.PAID, Order.Status.CANCELLED},
@@ -48,8 +49,6 @@ def order_transition(order: Order, to: str, *, actor=None, reason: str = "") -> 
     """Move ``order`` (locked by the caller) to ``to``; 409 if the table forbids it."""
     ORDER_WORKFLOW.check(order.status, to)
     if order.status == Order.Status.PENDING_PAYMENT:  # paid, cancelled or expired: it holds nothing unpaid now
-        from .services.holds import pending_holds_release
-
         pending_holds_release(order=order)
     return ORDER_WORKFLOW.transition(order, to, actor=actor, reason=reason)
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from orders.models import Order
 from orders.services.errors import PaymentWindowClosed
+from orders.services.lifecycle import order_mark_paid
 from orders.services.locks import merchant_orders_lock, order_lock
 
 from .models import Payment, Refund, WebhookEvent
@@ -101,8 +102,6 @@ def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
 
 
 def _apply(*, provider, order: Order, payment: Payment, notice) -> str:
-    from orders.services.lifecycle import order_mark_paid
-
     if notice.amount != payment.amount or notice.currency != payment.currency:
         if PAYMENT_WORKFLOW.allowed(payment.status, Payment.Status.FLAGGED):
             payment.flag_reason = (f"notice {notice.event_id}: {notice.amount} {notice.currency} "
@@ -138,7 +137,7 @@ def refund_create(*, payment: Payment, merchant_order_id: int | None = None, amo
 
 
 def _queue_refund(refund_id: int) -> None:
-    from .tasks import refund_submit_task
+    from .tasks import refund_submit_task  # the task module imports this one
 
     try:
         refund_submit_task.delay(refund_id)

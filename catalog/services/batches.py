@@ -13,13 +13,13 @@ from core.errors import ValidationFailed
 from merchants.uploads import check_upload, renamed
 
 from ..models import HarvestBatch
+from ..selectors import product_get_owned
 
 
 @transaction.atomic
 def batch_create(*, product_id: int, user, harvested_at: datetime.date, plot: str = "",
                  quantity: Decimal | None = None, inspection: dict | None = None) -> HarvestBatch:
     """The owner records a harvest of its product (with its inspection, if there was one)."""
-    from ..selectors import product_get_owned
 
     product = product_get_owned(product_id=product_id, user=user, for_update=True)
     today = timezone.localdate()

@@ -15,6 +15,7 @@ from merchants.uploads import check_upload, renamed
 from regions.models import Region
 
 from ..models import Category, Claim, Product, ProductImage
+from ..selectors import product_get_for_staff, product_get_owned, product_is_owned_by
 from ..stock import product_stock_return, product_stock_set, product_stock_take
 from .indexing import SEARCHED_FIELDS, product_search_index
 from .status import P, product_transition
@@ -111,7 +112,6 @@ def _review_reasons(product: Product, changes: dict) -> list[str]:
 @transaction.atomic
 def product_update(*, product_id: int, user, **changes) -> Product:
     """The owner changes its product; a change a buyer relies on goes back to review."""
-    from ..selectors import product_get_owned
 
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -140,7 +140,6 @@ def product_update(*, product_id: int, user, **changes) -> Product:
 @transaction.atomic
 def product_stock_adjust(*, product_id: int, user, delta: int) -> Product:
     """Add (restock) or remove units without overwriting sales made meanwhile."""
-    from ..selectors import product_get_owned
 
     product = product_get_owned(product_id=product_id, user=user)
     if delta > 0:
@@ -155,7 +154,6 @@ def product_stock_adjust(*, product_id: int, user, delta: int) -> Product:
 @transaction.atomic
 def product_delist(*, product_id: int, user, reason: str = "") -> Product:
     """The owner (or its county's staff) takes a listed product off sale."""
-    from ..selectors import product_get_for_staff, product_get_owned, product_is_owned_by
 
     try:
         product = product_get_owned(product_id=product_id, user=user, for_update=True)
@@ -169,7 +167,6 @@ def product_delist(*, product_id: int, user, reason: str = "") -> Product:
 @transaction.atomic
 def product_relist(*, product_id: int, user) -> Product:
     """The owner asks for a delisted or rejected product to be reviewed for sale again."""
-    from ..selectors import product_get_owned
 
     product = product_get_owned(product_id=product_id, user=user, for_update=True)
     return product_transition(product=product, to=P.PENDING_REVIEW, actor=user, reason="relist requested")
@@ -177,8 +174,6 @@ def product_relist(*, product_id: int, user) -> Product:
 
 @transaction.atomic
 def product_image_add(*, product_id: int, user, image, position: int | None = None) -> ProductImage:
-    from ..selectors import product_get_owned
-
     product = product_get_owned(product_id=product_id, user=user, for_update=True)
     count = product.images.count()
     if count >= settings.CATALOG_MAX_IMAGES:
@@ -191,8 +186,6 @@ def product_image_add(*, product_id: int, user, image, position: int | None = No
 
 @transaction.atomic
 def product_image_delete(*, product_id: int, image_id: int, user) -> None:
-    from ..selectors import product_get_owned
-
     product = product_get_owned(product_id=product_id, user=user, for_update=True)
     image = product.images.filter(pk=image_id).first()
     if image is None:

@@ -12,7 +12,7 @@ from notifications.services import notify
 
 from ..claims import CLAIM_CREDENTIAL, CREDENTIAL_CLAIMS
 from ..models import Claim, Product
-from ..selectors import licensed_categories, passed_batch
+from ..selectors import licensed_categories, passed_batch, product_get_for_staff
 from .status import P, product_note, product_transition
 
 PRODUCT_DECISIONS = {"approve": P.LISTED, "reject": P.REJECTED}
@@ -54,7 +54,6 @@ def _check_licence(product: Product) -> None:
 @transaction.atomic
 def product_review(*, product_id: int, actor, decision: str, reason: str = "") -> Product:
     """The county's operator (or an admin) lists or rejects a product; others get 404."""
-    from ..selectors import product_get_for_staff
 
     if decision not in PRODUCT_DECISIONS:
         raise ValidationFailed(fields={"decision": [_("Choose approve or reject.")]})

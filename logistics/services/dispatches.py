@@ -9,13 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from regions.models import Region
 
 from ..models import Courier, Dispatch, DispatchEvent, DispatchItem, Hub, Shipment, ShipmentEvent, Vehicle
+from ..selectors import dispatches_visible_to
 from ..status import DISPATCH_WORKFLOW, DISPATCHABLE
 from .shipments import (
     STOPS,
@@ -29,15 +29,6 @@ from .shipments import (
 
 S = Shipment.Status
 D = Dispatch.Status
-
-
-def dispatches_visible_to(user):
-    """Runs of the operator's county, and runs heading into it from another county."""
-    if user.is_platform_admin:
-        return Dispatch.objects.all()
-    if user.is_operator:
-        return Dispatch.objects.filter(Q(county_id=user.county_id) | Q(destination_hub__region__county_id=user.county_id))
-    return Dispatch.objects.none()
 
 
 def _transition(dispatch: Dispatch, to: str, *, actor, reason: str = "") -> None:

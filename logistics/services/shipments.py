@@ -21,6 +21,7 @@ from orders.status import MERCHANT_ORDER_WORKFLOW, merchant_order_transition
 
 from ..models import Dispatch, Hub, Shipment, ShipmentEvent, ShipmentStop
 from ..routes import route_plan
+from ..selectors import shipments_passing_county
 from ..sla import shipment_schedule
 from ..status import ARRIVALS, SHIPMENT_WORKFLOW
 from .status_notify import shipment_status_notify
@@ -158,7 +159,7 @@ def shipment_advance(shipment: Shipment, *, to: str, step: Step, stops: list[Shi
         shipment.current_dispatch = None
     shipment.save()
     if left_dispatch:
-        from .dispatches import dispatch_settle
+        from .dispatches import dispatch_settle  # dispatches builds on this module
 
         dispatch_settle(dispatch_id=left_dispatch, actor=actor)
     shipment_status_notify(shipment, to, hub=step.hub, passing=event.from_status == to)
@@ -190,7 +191,6 @@ def _merchant_order_delivered(shipment: Shipment, actor) -> None:
 
 def shipments_scannable_by(user):
     """Shipments ``user`` may scan: those passing through an operator's county; all for admins."""
-    from ..selectors import shipments_passing_county
 
     if user.is_platform_admin:
         return Shipment.objects.all()

@@ -13,7 +13,7 @@ from regions.models import Region
 
 from ..domain_events import merchant_renamed, merchant_stopped_selling
 from ..models import Credential, Merchant, MerchantEvent
-from ..selectors import IDENTITY_CREDENTIAL, valid_credentials
+from ..selectors import IDENTITY_CREDENTIAL, merchant_get_for_staff, valid_credentials
 from ..status import MERCHANT_TRANSITIONS, MERCHANT_WORKFLOW  # noqa: F401 - the table is public
 from ..uploads import check_upload, renamed
 
@@ -137,7 +137,6 @@ def _require_identity(merchant: Merchant) -> None:
 @transaction.atomic
 def merchant_review(*, merchant_id: int, actor, decision: str, reason: str = "") -> Merchant:
     """A vetting decision by the shop's county operator or an admin (others: 404)."""
-    from ..selectors import merchant_get_for_staff
 
     if decision not in DECISIONS:
         raise ValidationFailed(fields={"decision": [_("Choose approve, reject, suspend or reinstate.")]})

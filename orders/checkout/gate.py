@@ -31,6 +31,9 @@ from django.utils import timezone
 from core.breaker import Breaker
 from core.metrics import GATE_VERDICTS
 from core.redis import REDIS_ERRORS, shared_client
+from livestream.models import Offer
+
+from ..models import OfferPurchase
 
 ADMITTED, BYPASS, SOLD_OUT, OVER_LIMIT, MISSING = "admitted", "bypass", "sold_out", "over_limit", "missing"
 
@@ -182,9 +185,7 @@ def offer_gate_reset(*, offer_id: int) -> None:
     """(Re)load an offer's gate from PostgreSQL: its remaining units if live (else 0) and every
     buyer's count. Call it when an offer starts; the checkout calls it when the key is missing and
     after the database refused a buyer the gate had admitted."""
-    from livestream.models import Offer
 
-    from ..models import OfferPurchase
 
     client = _client.get()
     if client is None:
@@ -241,7 +242,6 @@ def offer_gates_reconcile() -> int:
     between admitting a buyer and giving the units back). A gate above it only sends a few more
     buyers to the database, which refuses them, so only this direction is repaired. Run by the
     payment-window sweep."""
-    from livestream.models import Offer
 
     fixed = 0
     for offer_id, remaining in Offer.objects.filter(status=Offer.Status.LIVE, ends_at__gt=timezone.now()).values_list(

@@ -33,6 +33,7 @@ from catalog.models import Product
 from catalog.stock import product_stock_take
 from core.errors import ValidationFailed
 from livestream import events as room
+from livestream.models import Offer, Stream
 from merchants.models import Merchant
 from regions.models import Region
 
@@ -41,6 +42,7 @@ from ..services.errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimi
 from ..services.fees import delivery_fee
 from ..services.holds import Hold, check_first_holds, holds_for, pending_limit_error
 from . import sql as checkout_sql
+from .gate import offer_gate_close
 
 TWO = Decimal("0.01")
 
@@ -117,7 +119,6 @@ def _read_sql(lines, address, stream_id, now) -> dict:
 
 def _read_orm(lines, address, stream_id, now) -> dict:
     """The same snapshot through the ORM (any database); no ids are allocated."""
-    from livestream.models import Offer, Stream
 
     village = (Region.objects.filter(pk=address.village_id, level=Region.Level.VILLAGE)
                .values("id", "name", "county_id", "county__province").first())
@@ -360,9 +361,7 @@ def order_create(*, buyer, lines: list[CheckoutLine], address: CheckoutAddress, 
 def _publish_sale(plan: CheckoutPlan) -> None:
     """The offers' new counts for their rooms, sent only if the checkout commits (livestream.events
     uses on_commit). ``sale.made`` waits for the payment (lifecycle.order_mark_paid)."""
-    from livestream.models import Offer
 
-    from .gate import offer_gate_close
 
     for offer_id, left in plan.left_after.items():
         stream_id = plan.offer_streams[offer_id]

@@ -21,15 +21,14 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from notifications.services import notify
 
 from ..models import Dispute, DisputeEvent, DisputePhoto, MerchantOrder
-from ..status import DISPUTE_TRANSITIONS, DISPUTE_WORKFLOW, merchant_order_transition  # noqa: F401
-from .lifecycle import merchant_order_refund, refundable_amount
+from ..status import DISPUTE_TRANSITIONS, DISPUTE_WORKFLOW, MERCHANT_ORDER_WORKFLOW, merchant_order_transition  # noqa: F401
+from .lifecycle import merchant_order_refund, order_settle, refundable_amount
 from .locks import merchant_order_lock
 
 D = Dispute.Status
 MO = MerchantOrder.Status
 
 DISPUTABLE = {MO.PAID, MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
-FULLY_REFUNDABLE_FROM = {MO.PAID, MO.SHIPPED, MO.DELIVERED, MO.COMPLETED}
 
 
 def _transition(dispute: Dispute, to: str, *, actor=None, reason: str = "") -> None:
@@ -46,9 +45,8 @@ def _refund(dispute: Dispute, mo: MerchantOrder, amount: Decimal, *, actor, reas
     if amount <= 0:
         return
     merchant_order_refund(merchant_order=mo, amount=amount, reason=reason, actor=actor, dispute=dispute)
-    if mo.refunded_amount >= mo.total and mo.status in FULLY_REFUNDABLE_FROM:
+    if mo.refunded_amount >= mo.total and MERCHANT_ORDER_WORKFLOW.allowed(mo.status, MO.REFUNDED):
         merchant_order_transition(mo, MO.REFUNDED, actor=actor, reason=f"dispute #{dispute.pk}")
-        from .lifecycle import order_settle
 
         order_settle(order=mo.order)
 

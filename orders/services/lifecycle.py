@@ -15,13 +15,16 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.stock import product_stock_return
 from core.errors import Conflict, NotFound
+from core.masking import mask_name
 from livestream import events as room
 from notifications.services import notify
 
+from ..checkout.gate import GateLine, gate_release
+from ..checkout.plan import buyer_display_name
 from ..checkout.sql_names import sql
 from ..domain_events import refund_booked
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
-from ..status import merchant_order_transition, order_transition
+from ..status import MERCHANT_ORDER_WORKFLOW, merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
 from .locks import merchant_order_lock, merchant_orders_lock, order_lock
 
@@ -51,7 +54,6 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
     offer's allocation has gone back to the shelf, so its returns do too. In the lock order: the
     buyer's counters, then every product row involved (by pk), then the offers (by pk), so a cancel
     never waits on an offer while holding what a checkout (stock, then offer) needs."""
-    from ..checkout.gate import GateLine, gate_release
 
     offer_units: dict[tuple[int, int], int] = defaultdict(int)
     product_units: dict[int, int] = defaultdict(int)
@@ -149,9 +151,7 @@ def _announce_sale(order: Order) -> None:
     stream's own shop (another shop's line in the same order is no sale of that room)."""
     if not order.stream_id:
         return
-    from core.masking import mask_name
 
-    from ..checkout.plan import buyer_display_name
 
     lines = list(OrderLine.objects.filter(
         merchant_order__order=order, merchant_order__merchant_id=F("merchant_order__order__stream__merchant_id"))
@@ -199,11 +199,10 @@ def merchant_order_returned(*, merchant_order_id: int, actor=None, reason: str) 
     paid for this sub-order (goods and delivery), which ends ``refunded``. Units are not put back on
     sale: returned produce is the merchant's to inspect and relist. Run inside the caller's transaction
     (the logistics scan that records the return)."""
-    from .disputes import FULLY_REFUNDABLE_FROM
 
     mo = merchant_order_lock(merchant_order_id=merchant_order_id,
                              queryset=MerchantOrder.objects.select_related("order__buyer"))
-    if mo.status not in FULLY_REFUNDABLE_FROM:
+    if not MERCHANT_ORDER_WORKFLOW.allowed(mo.status, MerchantOrder.Status.REFUNDED):
         return mo  # already refunded in full (a dispute), or never paid
     left = refundable_amount(mo)
     if left > 0:

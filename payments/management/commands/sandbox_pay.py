@@ -11,6 +11,7 @@ from django.test import Client
 from orders.models import Order
 from payments.models import Payment
 from payments.providers.sandbox import sandbox_notice
+from payments.services import payment_create
 from payments.signature import HEADER, sign
 
 
@@ -34,7 +35,6 @@ class Command(BaseCommand):
         if payment is None:
             if order.status != Order.Status.PENDING_PAYMENT:
                 raise CommandError(f"Order {order_id} is {order.status}, not pending payment.")
-            from payments.services import payment_create
 
             payment = payment_create(buyer=order.buyer, order_id=order.pk, provider_name="sandbox")
         body = sandbox_notice(payment=payment, event_type="payment.failed" if fail else "payment.succeeded",
