@@ -13,7 +13,6 @@ from .models import Payment
 
 
 def seed(report) -> None:
-
     product = (Product.objects.filter(status=Product.Status.LISTED, stock__gte=2, merchant__status="approved")
                .select_related("merchant").order_by("pk").first())
     if product is None:
