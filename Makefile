@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn marketplace.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false --ws-max-size 65536
+	DEBUG=$${DEBUG:-1} $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 system:
 	bash scripts/system-packages.sh
