@@ -113,6 +113,8 @@ def dispute_respond(*, merchant_user, dispute_id: int, accept: bool, text: str =
         _transition(dispute, D.CONTESTED, actor=merchant_user, reason=text)
         dispute.escalate_at = timezone.now()
         notify(user=dispute.buyer, kind="dispute.contested", params=_params(dispute))
+        dispute.save()
+        _escalate(dispute, why="contested by the shop")  # to the county at once, not on the next sweep
     dispute.save()
     return dispute
 
@@ -124,7 +126,12 @@ def dispute_escalate(*, dispute_id: int) -> bool:
                .filter(pk=dispute_id).first())
     if dispute is None or dispute.status not in (D.OPEN, D.CONTESTED) or dispute.escalate_at > timezone.now():
         return False
-    why = "no answer from the shop in time" if dispute.status == D.OPEN else "contested by the shop"
+    _escalate(dispute, why="no answer from the shop in time" if dispute.status == D.OPEN else "contested by the shop")
+    return True
+
+
+def _escalate(dispute: Dispute, *, why: str) -> None:
+    """Hand ``dispute`` (locked) to its county's operators and tell everyone concerned."""
     _transition(dispute, D.ESCALATED, reason=why)
     dispute.escalated_at = timezone.now()
     dispute.save(update_fields=["status", "escalated_at"])
@@ -134,7 +141,6 @@ def dispute_escalate(*, dispute_id: int) -> bool:
     for operator in User.objects.filter(role=Role.OPERATOR, county_id=dispute.county_id, is_active=True):
         notify(user=operator, kind="dispute.escalated.operator",
                params=_params(dispute, shop=merchant.shop_name, requested=str(dispute.requested_refund)))
-    return True
 
 
 def disputes_escalate_due(*, limit: int | None = None) -> int:
@@ -150,6 +156,11 @@ def dispute_resolve(*, staff_user, dispute_id: int, refund_amount: Decimal, deci
     if not staff_user.is_platform_admin:
         queryset = queryset.filter(county_id=staff_user.county_id)
     dispute, mo = _locked_dispute(queryset, dispute_id)
+    if dispute.status == D.OPEN:
+        raise Conflict(_("The shop may still answer this dispute until %(respond_by)s; the county decides it "
+                         "once the shop contests it or the time passes.")
+                       % {"respond_by": timezone.localtime(dispute.respond_by).strftime("%Y-%m-%d %H:%M")},
+                       code="dispute_not_escalated", fields={"status": [dispute.status]})
     _transition(dispute, D.RESOLVED, actor=staff_user, reason=decision)
     if refund_amount < 0 or refund_amount > refundable_amount(mo):
         raise ValidationFailed(fields={"refund_amount": [

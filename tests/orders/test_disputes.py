@@ -114,13 +114,32 @@ def test_unanswered_dispute_escalates_to_the_county_after_the_deadline(client_fo
 
 
 @pytest.mark.django_db
-def test_contested_dispute_escalates_at_the_next_sweep(client_for, consumer, paid_order, shop):
+def test_a_contested_dispute_goes_to_the_county_at_once(client_for, consumer, paid_order, shop):
+    county_operator = factories.OperatorFactory(county=shop.county)
     dispute_id = _open(client_for(consumer), paid_order.merchant_orders.get()).json()["id"]
     response = client_for(shop.user).post(f"/api/disputes/{dispute_id}/respond/", {"accept": False, "text": "没坏"},
                                           format="json")
-    assert response.json()["status"] == "contested"
-    assert disputes_escalate_due() == 1
-    assert Dispute.objects.get(pk=dispute_id).status == "escalated"
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "escalated"  # no sweep needed
+    dispute = Dispute.objects.get(pk=dispute_id)
+    assert list(dispute.events.values_list("to_status", flat=True)) == ["open", "contested", "escalated"]
+    assert dispute.escalated_at is not None
+    assert Notification.objects.filter(user=county_operator, kind="dispute.escalated.operator").exists()
+    assert disputes_escalate_due() == 0
+
+
+@pytest.mark.django_db
+def test_the_county_cannot_resolve_a_dispute_the_shop_may_still_answer_and_is_told_why(client_for, consumer,
+                                                                                       paid_order, shop):
+    operator = factories.OperatorFactory(county=shop.county)
+    dispute_id = _open(client_for(consumer), paid_order.merchant_orders.get()).json()["id"]
+    response = client_for(operator).post(f"/api/disputes/{dispute_id}/resolve/",
+                                         {"refund_amount": "1.00", "decision": "退"}, format="json")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "dispute_not_escalated" and error["fields"] == {"status": ["open"]}
+    dispute = Dispute.objects.get(pk=dispute_id)
+    assert dispute.status == "open" and dispute.refund_amount in (None, Decimal("0"), Decimal("0.00"))
 
 
 @pytest.mark.django_db
@@ -159,7 +178,6 @@ def test_parallel_resolve_and_cancel_refund_at_most_what_was_paid(client_for, co
     mo = paid_order.merchant_orders.get()
     dispute_id = _open(client_for(consumer), mo, requested_refund="28.00").json()["id"]
     client_for(shop.user).post(f"/api/disputes/{dispute_id}/respond/", {"accept": False}, format="json")
-    disputes_escalate_due()
 
     resolve = lambda: client_for(operator).post(  # noqa: E731
         f"/api/disputes/{dispute_id}/resolve/", {"refund_amount": "28.00", "decision": "退"}, format="json").status_code
