@@ -1,6 +1,7 @@
 """A scheduled stream for each demo shop that has listed products (idempotent).
 
-Needs the merchants/catalog demo data; with no approved shop it does nothing.
+Only the demo's own shops (merchants/demo.py): a shop someone created is never given a stream.
+Needs the merchants/catalog demo data; with no approved demo shop it does nothing.
 """
 
 import datetime
@@ -8,13 +9,15 @@ import datetime
 from django.utils import timezone
 
 from catalog.models import Product
+from merchants.demo import SHOPS
 from merchants.models import Merchant
 
 from .models import Stream
 
 
 def seed(report) -> None:
-    merchants = Merchant.objects.filter(status=Merchant.Status.APPROVED).order_by("pk")
+    merchants = Merchant.objects.filter(status=Merchant.Status.APPROVED,
+                                        user__username__in=[shop["username"] for shop in SHOPS]).order_by("pk")
     made = 0
     for index, merchant in enumerate(merchants):
         products = list(Product.objects.filter(merchant=merchant, status=Product.Status.LISTED).order_by("pk")[:10])
@@ -32,4 +35,4 @@ def seed(report) -> None:
         report.record(stream, created)
         made += 1
     if not made:
-        report.note("no approved shop with listed products yet: no demo stream")
+        report.note("no approved demo shop with listed products yet: no demo stream")

@@ -239,11 +239,17 @@ def test_a_refused_suspension_leaves_the_streams_alone(client_for, admin_user, s
     assert Stream.objects.get(pk=live_stream.pk).status == "live"
 
 
-def test_seed_demo_adds_a_scheduled_stream_per_shop_once(shop, product):
+def test_seed_demo_adds_a_scheduled_stream_per_demo_shop_once_and_none_to_other_shops(shop, product):
     from django.core.management import call_command
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    streams = Stream.objects.filter(merchant=shop)
-    assert streams.count() == 1
-    assert streams.get().status == "scheduled" and list(streams.get().products.all()) == [product]
+    from merchants.demo import SHOPS
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert not Stream.objects.filter(merchant=shop).exists()  # someone's own shop is left alone
+    demo = Stream.objects.filter(merchant__user__username__in=[s["username"] for s in SHOPS])
+    per_shop = {}
+    for stream in demo:
+        per_shop[stream.merchant_id] = per_shop.get(stream.merchant_id, 0) + 1
+        assert stream.status == "scheduled" and stream.products.exists()
+    assert per_shop and set(per_shop.values()) == {1}
