@@ -173,16 +173,19 @@ class QueueFilter(serializers.Serializer):
 # --- runs -------------------------------------------------------------------------------------------
 
 class DispatchCreateInput(serializers.Serializer):
-    township = serializers.IntegerField(required=False, min_value=1,
+    """A suggestion from ``GET …/suggestions/`` posts as it is: the one of township/hub it does not
+    use is null, and its descriptive fields are ignored."""
+
+    township = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                         help_text=_("Deliver to (or carry to the station of) this township."))
-    hub = serializers.IntegerField(required=False, min_value=1, help_text=_("Carry to this hub."))
+    hub = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text=_("Carry to this hub."))
     shipments = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
     vehicle = serializers.IntegerField(min_value=1)
     courier = serializers.IntegerField(required=False, min_value=1)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        if ("township" in attrs) == ("hub" in attrs):
+        if (attrs.get("township") is None) == (attrs.get("hub") is None):
             raise serializers.ValidationError({"township": [_("Give a township or a hub (one of them).")]})
         return attrs
 

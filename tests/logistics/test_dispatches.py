@@ -237,10 +237,13 @@ def test_suggestions_group_the_queue_by_next_hub(net, at_centre, order_to, ship,
     to_t1 = by_destination[("trunk", net.a.station(net.t1).pk)]
     assert to_t1["shipments"] == [waiting] and to_t1["vehicle"] == net.van.pk
     assert body[0] is not None and body[0]["cold_chain"] == 1  # cold chain first
-    # One call dispatches a suggested group.
-    response = post_dispatch(client_for, net.op_a, hub=to_t2["hub"], shipments=to_t2["shipments"],
-                             vehicle=to_t2["vehicle"])
-    assert response.status_code == 201
+    # A suggestion posts as it is (its unused township is null, its descriptive fields are ignored).
+    assert to_t2["township"] is None
+    response = client_for(net.op_a).post("/api/logistics/dispatches/", to_t2, format="json")
+    assert response.status_code == 201, response.json()
+    run = response.json()
+    assert run["kind"] == "trunk" and run["shipment_count"] == len(to_t2["shipments"])
+    assert run["vehicle"]["id"] == to_t2["vehicle"]
     assert net.a.station(net.t2).pk not in [g["hub"] for g in
                                             client_for(net.op_a).get("/api/logistics/dispatches/suggestions/").json()]
 
