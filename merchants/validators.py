@@ -37,12 +37,18 @@ def normalise_number(kind: str, number: str) -> str:
 def number_error(kind: str, number: str):
     """The reason ``number`` is not a valid ``kind`` number, or None."""
     if kind == "id_card":
-        if not _ID_RE.match(number) or id_card_check_digit(number[:17]) != number[17]:
+        if not _ID_RE.match(number):
             return _("Enter a valid 18-digit resident ID card number.")
+        if id_card_check_digit(number[:17]) != number[17]:
+            return _("The last character of this ID card number does not match the first 17 digits (its "
+                     "check digit): a digit was probably mistyped.")
         return None
     if kind == "business_license":
-        if not _USCC_RE.match(number) or uscc_check_char(number[:17]) != number[17]:
+        if not _USCC_RE.match(number):
             return _("Enter a valid 18-character unified social credit code.")
+        if uscc_check_char(number[:17]) != number[17]:
+            return _("The last character of this credit code does not match the first 17 (its check "
+                     "character): a character was probably mistyped.")
         return None
     if not _GENERIC_RE.match(number):
         return _("Enter the certificate number as printed (4 to 64 letters, digits or Chinese characters).")

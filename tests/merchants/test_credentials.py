@@ -45,6 +45,10 @@ def test_id_card_and_licence_numbers_are_checked(client_for, shop):
                          ("id_card", other_digits)):
         response = upload(owner, shop, kind=kind, number=number, expires_at=None)
         assert response.status_code == 400 and "number" in response.json()["error"]["fields"], (kind, number)
+    # A mistyped digit is told apart from a malformed number (the answer is in zh-hans, the default).
+    mistyped = upload(owner, shop, kind="id_card", number=bad, expires_at=None).json()["error"]["fields"]["number"]
+    malformed = upload(owner, shop, kind="id_card", number="12345", expires_at=None).json()["error"]["fields"]
+    assert "校验位" in mistyped[0] and "校验位" not in malformed["number"][0]
     assert upload(owner, shop, kind="business_license", number=uscc_number(4), expires_at=None).status_code == 201
     assert upload(owner, shop, kind="id_card", number=good.lower(), expires_at=None).status_code == 201
 
