@@ -162,7 +162,9 @@ def shipment_advance(shipment: Shipment, *, to: str, step: Step, stops: list[Shi
         from .dispatches import dispatch_settle  # dispatches builds on this module
 
         dispatch_settle(dispatch_id=left_dispatch, actor=actor)
-    shipment_status_notify(shipment, to, hub=step.hub, passing=event.from_status == to)
+    # Out for delivery: the buyer is told where to collect it (the village point), not the station it leaves.
+    told_hub = stops[-1].hub if to == S.OUT_FOR_DELIVERY else step.hub
+    shipment_status_notify(shipment, to, hub=told_hub, passing=event.from_status == to)
     return event
 
 

@@ -85,7 +85,12 @@ def test_a_delivery_round_puts_every_parcel_out_for_delivery_and_closes_itself(n
     assert run["courier"]["id"] == net.courier.pk
     assert client_for(net.op_a).post(f"/api/logistics/dispatches/{run['id']}/depart/").status_code == 200
     assert set(Shipment.objects.filter(pk__in=at_centre).values_list("status", flat=True)) == {"out_for_delivery"}
-    assert Notification.objects.filter(kind="shipment.out_for_delivery").count() == 3
+    notices = Notification.objects.filter(kind="shipment.out_for_delivery").select_related("user")
+    assert notices.count() == 3
+    for notice in notices:  # the buyer is told the village point to collect at, not the station it leaves
+        shipment = Shipment.objects.get(pk=notice.params["shipment"])
+        assert notice.params["hub"] == shipment.stops.order_by("-index").first().hub.name
+        assert notice.params["hub"] != net.a.station(net.t2).name
 
     refused = client_for(net.op_a).post(f"/api/logistics/dispatches/{run['id']}/arrive/")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "delivery_round"
