@@ -61,6 +61,7 @@ def offer_start(*, stream_id: int, actor, product_id: int, price: Decimal, quant
         raise Conflict(_("Not enough stock for this offer."), code="insufficient_stock",
                        fields={"quantity": [str(_("Only %(n)d in stock.") % {
                            "n": Product.objects.values_list("stock", flat=True).get(pk=product.pk)})]})
+    product.refresh_from_db(fields=["stock"])  # the answer shows what is left on the shelf after the take
     offer = Offer.objects.create(
         stream=stream, product=product, price=price, quantity=quantity, remaining=quantity,
         per_buyer_limit=per_buyer_limit, ends_at=timezone.now() + datetime.timedelta(seconds=duration_s),

@@ -37,6 +37,7 @@ def test_an_offer_takes_its_units_from_stock_and_returns_the_unsold(client_for, 
     body = response.json()
     assert (body["quantity"], body["remaining"], body["status"], body["price"]) == (10, 10, "live", "9.90")
     assert stock(product) == 90
+    assert body["product"]["stock"] == 90  # the shelf after the offer took its units
     assert gate_left(offer_id=body["id"]) == 10  # the orders app's gate was loaded on commit
     offer = Offer.objects.get(pk=body["id"])
     assert buy(client_for(consumer), address, product, 2, stream=live_stream, offer=offer).status_code == 201
