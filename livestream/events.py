@@ -24,8 +24,9 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+
+from core.json import ClientJSONEncoder
 
 from .realtime import redis as room_redis
 
@@ -38,7 +39,7 @@ def stream_group(stream_id: int) -> str:
 
 def frame(event_type: str, **payload) -> str:
     """The text frame of one event: ``type`` first (the hub reads it), compact, UTF-8."""
-    return json.dumps({"type": event_type, **payload}, cls=DjangoJSONEncoder, ensure_ascii=False,
+    return json.dumps({"type": event_type, **payload}, cls=ClientJSONEncoder, ensure_ascii=False,
                       separators=(",", ":"))
 
 

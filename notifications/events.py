@@ -17,6 +17,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
+from core.json import client_time
+
 PUSH_CONCURRENCY = 64
 PRESENCE_KEY = "notifications:online:{user_id}"
 # A counter outliving its sockets (a server killed) only costs needless sends until it expires.
@@ -61,7 +63,7 @@ def notification_event(*, notification_id: int, kind: str, title: str, body: str
         "title": title,
         "body": body,
         "params": params,
-        "created_at": created_at.isoformat() if hasattr(created_at, "isoformat") else created_at,
+        "created_at": client_time(created_at) if isinstance(created_at, datetime.datetime) else created_at,
     }
 
 

@@ -41,6 +41,7 @@ async def test_chat_reaches_every_socket_and_is_stored(live_stream, viewer):
         assert event["text"] == "多少钱一斤？"
         assert event["user"] == {"id": viewer.pk, "name": viewer.username, "host": False}
         assert set(event) == {"type", "id", "user", "text", "at"}
+        assert event["at"].endswith("+08:00")  # the API's convention: local time (TIME_ZONE) with its offset
     stored = await db(lambda: list(ChatMessage.objects.values_list("text", flat=True)))()
     assert stored == ["多少钱一斤？"]
     await alice.disconnect()
