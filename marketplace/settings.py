@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework_simplejwt",  # for its translations (its token errors in zh-hans)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
