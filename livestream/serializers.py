@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.fields import IntegerField
+
 from .models import ChatMessage, ChatMute, Offer, Stream
 from .services.banned_words import MAX_WORD_LENGTH as MAX_BANNED_WORD_LENGTH
 from .services.banned_words import MAX_WORDS as MAX_BANNED_WORDS
@@ -56,9 +58,9 @@ class PinInput(serializers.Serializer):
 class OfferCreateInput(serializers.Serializer):
     product = serializers.IntegerField(min_value=1)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
-    quantity = serializers.IntegerField()
-    per_buyer_limit = serializers.IntegerField(required=False, allow_null=True)
-    duration_s = serializers.IntegerField()
+    quantity = IntegerField()
+    per_buyer_limit = IntegerField(required=False, allow_null=True)
+    duration_s = IntegerField()
 
 
 class MuteInput(serializers.Serializer):
