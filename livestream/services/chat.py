@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -180,10 +180,15 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
     return results
 
 
+# What the database (or its driver) says of a row, not of itself: a lost connection, a lock or
+# statement timeout (OperationalError) is the store's trouble and fails the batch (503 to all).
+ROW_REFUSED = (DataError, IntegrityError, UnicodeEncodeError)
+
+
 def _insert(lines: list[ChatLine], texts: dict[int, str], results: list) -> list[tuple[int, ChatMessage]]:
-    """Store the accepted lines: one INSERT for the batch in a savepoint; if the database refuses it,
-    each line in its own savepoint, so that one bad row fails only itself (its sender is told
-    ``not_stored``, the row is logged) and never its neighbours."""
+    """Store the accepted lines: one INSERT for the batch in a savepoint; if the database refuses a
+    row of it, each line in its own savepoint, so that one bad row fails only itself (its sender is
+    told ``not_stored``, the row is logged) and never its neighbours."""
     order = list(texts)
 
     def row(index):
@@ -192,7 +197,7 @@ def _insert(lines: list[ChatLine], texts: dict[int, str], results: list) -> list
     try:
         with transaction.atomic():
             return list(zip(order, ChatMessage.objects.bulk_create([row(i) for i in order]), strict=True))
-    except DatabaseError as exc:
+    except ROW_REFUSED as exc:
         logger.warning("chat batch of %d lines refused by the database (%s), storing line by line",
                        len(order), sqlstate(exc) or exc.__class__.__name__)
     stored = []
@@ -201,7 +206,7 @@ def _insert(lines: list[ChatLine], texts: dict[int, str], results: list) -> list
         try:
             with transaction.atomic():
                 message.save(force_insert=True)
-        except DatabaseError as exc:
+        except ROW_REFUSED as exc:
             logger.warning("chat line of user %s in stream %s not stored (%s): %s", lines[index].user.pk,
                            lines[index].stream_id, sqlstate(exc) or exc.__class__.__name__,
                            (str(exc).strip().splitlines() or [""])[0][:200])

@@ -117,3 +117,10 @@ def test_a_nul_in_an_admin_filter_is_a_400_not_a_500(admin_user, query):
     response = client.get(f"/admin/livestream/stream/?{query}")
     assert response.status_code == 400, response.content[:200]
     assert json.loads(response.content)["error"]["code"] == "malformed_request"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(owner_client, stream):
+    title = "[" * 40 + '\\"{' * 20
+    response = _patch_raw(owner_client, stream, json.dumps({"title": title}))
+    assert response.status_code == 200, response.content[:300]
+    assert Stream.objects.get(pk=stream.pk).title == title
