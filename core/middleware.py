@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from .errors import error_body
 from .i18n import language_for, scope_header
+from .text import ascii_int
 
 
 def _too_large_body() -> dict:
@@ -33,8 +34,8 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request):
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
+            length = ascii_int(request.META.get("CONTENT_LENGTH"), default=0)
+        except ValueError:  # refused by core.input_guard
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
             return JsonResponse(_too_large_body(), status=413)
@@ -56,8 +57,8 @@ class RequestBodyLimit:
             return await self.app(scope, receive, send)
         limit = settings.MAX_REQUEST_BYTES
         try:
-            declared = int(scope_header(scope, b"content-length") or 0)
-        except ValueError:
+            declared = ascii_int(scope_header(scope, b"content-length"), default=0)
+        except ValueError:  # refused by core.input_guard
             declared = 0
         if declared > limit:
             return await self._refuse(scope, send)

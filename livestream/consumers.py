@@ -14,7 +14,6 @@ the socket stays open; a frame over ``LIVE_ROOM_MAX_FRAME_BYTES`` closes it (100
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -27,10 +26,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core.errors import DomainError
+from core.frames import FrameRefused, read_frame
+from core.i18n import language_for
 from core.ws_auth import user_for_token
 
 from . import events, services
@@ -50,26 +50,6 @@ def _token_expiry(raw: str) -> float | None:
         return float(AccessToken(raw)["exp"])
     except Exception:  # noqa: BLE001 - a bad token was already refused by user_for_token
         return None
-
-
-def _language(scope, user) -> str:
-    if user is not None and user.is_authenticated and getattr(user, "language", None):
-        return user.language
-    header = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
-    for code, _quality in parse_accept_lang_header(header):
-        if code == "*":
-            break
-        try:
-            return translation.get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
-
-
-def _frame_size(raw) -> int:
-    if isinstance(raw, bytes) or len(raw) * 4 <= settings.LIVE_ROOM_MAX_FRAME_BYTES:
-        return len(raw)
-    return len(raw.encode())
 
 
 class LiveRoomConsumer(AsyncWebsocketConsumer):
@@ -137,21 +117,12 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.outbox.push({"type": "websocket.send", "text": event["frame"]})
 
     async def receive(self, text_data=None, bytes_data=None):
-        raw = text_data if text_data is not None else bytes_data
-        if raw is not None and _frame_size(raw) > settings.LIVE_ROOM_MAX_FRAME_BYTES:
-            self._error("too_large", _("That message is too large."))
-            await self.close(code=1009)
-            return
-        if text_data is None:
-            self._error("malformed", _("Send JSON text frames."))
-            return
         try:
-            message = json.loads(text_data)
-        except ValueError:
-            self._error("malformed", _("That is not valid JSON."))
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            self._error("malformed", _("A message is a JSON object with a type."))
+            message = read_frame(text_data, bytes_data, max_bytes=settings.LIVE_ROOM_MAX_FRAME_BYTES)
+        except FrameRefused as refused:
+            self._error(refused.code, refused.message)
+            if refused.close_code:
+                await self.close(code=refused.close_code)
             return
         handler = self.HANDLERS.get(message["type"])
         if handler is None:
@@ -225,7 +196,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     }
 
     def _error(self, code: str, message) -> None:
-        with translation.override(_language(self.scope, self.user)):
+        with translation.override(language_for(self.scope, self.user)):
             text = events.error_frame(code, force_str(message))
         self.outbox.push({"type": "websocket.send", "text": text})
 

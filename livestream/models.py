@@ -44,6 +44,9 @@ class Stream(models.Model):
     # cleared by its unpublish hook). A second push of the key is refused meanwhile.
     ingest_active = models.BooleanField(default=False)
     ingest_addr = models.GenericIPAddressField(null=True, blank=True)
+    # The owner's own banned words for this room's chat, on top of LIVE_CHAT_BANNED_WORDS
+    # (livestream/services/banned_words.py).
+    banned_words = models.JSONField(_("banned words"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.fields import IntegerField
+
 from .models import ChatMessage, ChatMute, Offer, Stream
+from .services.banned_words import MAX_WORD_LENGTH as MAX_BANNED_WORD_LENGTH
+from .services.banned_words import MAX_WORDS as MAX_BANNED_WORDS
 
 
 def playback_url(stream: Stream) -> str:
@@ -41,6 +45,10 @@ class StreamUpdateInput(StreamCreateInput):
     title = serializers.CharField(max_length=100, required=False)
     scheduled_at = serializers.DateTimeField(required=False)
     products = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
+    banned_words = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_BANNED_WORD_LENGTH), required=False, max_length=MAX_BANNED_WORDS,
+        help_text=_("The owner's own banned words for this room's chat, on top of the platform's list "
+                    "(matched ignoring case, full-width forms and invisible characters); replaces the list."))
 
 
 class PinInput(serializers.Serializer):
@@ -50,9 +58,9 @@ class PinInput(serializers.Serializer):
 class OfferCreateInput(serializers.Serializer):
     product = serializers.IntegerField(min_value=1)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
-    quantity = serializers.IntegerField()
-    per_buyer_limit = serializers.IntegerField(required=False, allow_null=True)
-    duration_s = serializers.IntegerField()
+    quantity = IntegerField()
+    per_buyer_limit = IntegerField(required=False, allow_null=True)
+    duration_s = IntegerField()
 
 
 class MuteInput(serializers.Serializer):
@@ -142,7 +150,7 @@ class StreamOutput(StreamListOutput):
         return StreamTotals(totals).data if totals else None
 
 
-OWNER_ONLY = ("stream_key", "ingest_url", "ingest_active")
+OWNER_ONLY = ("stream_key", "ingest_url", "ingest_active", "banned_words")
 
 
 class StreamDetailOutput(StreamOutput):
@@ -152,6 +160,8 @@ class StreamDetailOutput(StreamOutput):
     ingest_url = serializers.CharField(required=False, source="playback_id",
                                        help_text=_("Owner only: push to <ingest_url>/<stream_key>."))
     ingest_active = serializers.BooleanField(required=False, help_text=_("Owner only: an encoder is pushing."))
+    banned_words = serializers.ListField(child=serializers.CharField(), required=False,
+                                         help_text=_("Owner only: the room's own banned words."))
 
     class Meta(StreamOutput.Meta):
         fields = StreamOutput.Meta.fields + list(OWNER_ONLY)

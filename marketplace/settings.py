@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.input_guard.InputGuardMiddleware",  # NUL, control characters, lone surrogates: 400 (core/text.py)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -240,9 +241,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "core.parsers.JSONParser",  # DRF's, with core.text's checks (NUL, surrogates, depth, integers)
+        "core.parsers.MultiPartParser",
+        "core.parsers.FormParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
@@ -388,6 +389,9 @@ if REDIS_URL and env("LIVE_CHANNEL_LAYER", default="") == "pubsub":
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "cunbo:ws"},
     }
+# Every socket's frame cap, enforced by the application whatever the server's --ws-max-size
+# (core/frames.py); a consumer may set a smaller one (the live room's, the notifications socket's).
+WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=64 * 1024)
 LIVE_ROOM_MAX_FRAME_BYTES = env.int("LIVE_ROOM_MAX_FRAME_BYTES", default=4096)
 LIVE_ROOM_SEND_QUEUE = 500  # frames queued for one slow socket before it is closed
 # After a Redis call of the room fails (Redis paused or away), skip Redis this long before trying again.

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 
+from core.frames import FrameRefused, read_frame
 from core.ws_auth import user_for_token
 
 from .events import presence_join, presence_leave, user_group
@@ -63,20 +64,21 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "notifications.unread", "count": count})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        raw = text_data.encode() if text_data is not None else (bytes_data or b"")
-        if len(raw) > MAX_FRAME_BYTES:
-            await self.send_json({"type": "error", "code": "too_large", "message": _("That message is too large.")})
-            await self.close(code=1009)
+        try:
+            content, refused = read_frame(text_data, bytes_data, max_bytes=MAX_FRAME_BYTES), None
+        except FrameRefused as error:
+            content, refused = None, error
+        if refused is not None and refused.close_code:
+            await self.send_json({"type": "error", "code": refused.code, "message": force_str(refused.message)})
+            await self.close(code=refused.close_code)
             return
         if not self._within_rate():
             await self.send_json({"type": "error", "code": "rate_limited",
                                   "message": _("Too many messages: this socket only delivers notifications.")})
             await self.close(code=1008)
             return
-        try:
-            content = json.loads(text_data or bytes_data or "")
-        except ValueError:
-            await self.send_json({"type": "error", "code": "malformed", "message": _("Send JSON objects.")})
+        if refused is not None:
+            await self.send_json({"type": "error", "code": refused.code, "message": force_str(refused.message)})
             return
         await self.receive_json(content, **kwargs)
 

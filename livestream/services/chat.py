@@ -13,21 +13,26 @@ paused or away, lines are refused at once with ``service_unavailable`` (``realti
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError, NotFound, ServiceUnavailable, ValidationFailed
+from core.errors import DomainError, NotFound, ServiceUnavailable, ValidationFailed, sqlstate
+from core.text import TextRefused, is_clean
 
 from .. import events
 from ..models import ChatMessage, ChatMute, Stream
 from ..realtime import redis as room_redis
 from ._common import owned_stream
+from .banned_words import banned_word_in
+
+logger = logging.getLogger(__name__)
 
 
 class ChatRefused(DomainError):
@@ -81,11 +86,6 @@ def chat_rate_hits(pairs: list[tuple[int, int]]) -> list[bool]:
     return [count <= settings.LIVE_CHAT_RATE_LIMIT for count in counts]
 
 
-def _banned_word_in(text: str) -> bool:
-    folded = text.casefold()
-    return any(word and word.casefold() in folded for word in settings.LIVE_CHAT_BANNED_WORDS)
-
-
 def chat_payload(message: ChatMessage, *, user, host: bool) -> dict:
     return {"id": message.pk, "user": {"id": user.pk, "name": user.username, "host": host},
             "text": message.text, "at": message.created_at}
@@ -102,13 +102,13 @@ def _clean_text(line: ChatLine) -> str:
     if line.user is None or not line.user.is_authenticated:
         raise ChatRefused(_("Sign in to chat."), code="not_authenticated", status=401)
     text = (line.text if isinstance(line.text, str) else "").strip()
+    if not is_clean(text):
+        raise ChatRefused(TextRefused.default_message, code=TextRefused.code)
     if not text:
         raise ChatRefused(_("Write something first."), code="empty")
     if len(text) > settings.LIVE_CHAT_MAX_LENGTH:
         raise ChatRefused(_("A message can be at most %(n)d characters.") % {"n": settings.LIVE_CHAT_MAX_LENGTH},
                           code="too_long")
-    if _banned_word_in(text):
-        raise ChatRefused(_("Please keep the conversation and the sale on the platform."), code="banned_word")
     return text
 
 
@@ -130,7 +130,7 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
     if texts:
         stream_ids = {lines[i].stream_id for i in texts}
         rooms = {row["pk"]: row for row in Stream.objects.filter(pk__in=stream_ids)
-                 .values("pk", "status", "merchant__user_id")}
+                 .values("pk", "status", "merchant__user_id", "banned_words")}
         muted = set(ChatMute.objects.filter(stream_id__in=stream_ids, user_id__in={lines[i].user.pk for i in texts})
                     .values_list("stream_id", "user_id"))
         for index in list(texts):
@@ -140,6 +140,9 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
                 results[index] = NotFound(_("No such stream."))
             elif room["status"] not in (Stream.Status.SCHEDULED, Stream.Status.LIVE):
                 results[index] = ChatRefused(_("The chat of this stream is closed."), code="chat_closed", status=409)
+            elif banned_word_in(texts[index], room["banned_words"]):
+                results[index] = ChatRefused(_("Please keep the conversation and the sale on the platform."),
+                                             code="banned_word")
             elif (line.stream_id, line.user.pk) in muted:
                 results[index] = ChatRefused(_("The host has muted you in this chat."), code="muted", status=403)
             else:
@@ -155,24 +158,62 @@ def chat_send_many(*, lines: list[ChatLine]) -> list[ChatMessage | DomainError]:
         outer = connection.in_atomic_block
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                # A chat line is not money: do not make every line wait for the WAL flush. A
-                # database crash may lose the last fraction of a second of chat, never an order.
                 with connection.cursor() as cursor:
+                    # A chat line is not money: do not make every line wait for the WAL flush. A
+                    # database crash may lose the last fraction of a second of chat, never an order.
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            order = list(texts)
-            stored = ChatMessage.objects.bulk_create(
-                [ChatMessage(stream_id=lines[i].stream_id, user=lines[i].user, text=texts[i]) for i in order])
+                    if not outer:
+                        # A row the database refuses (a sender deleted meanwhile) fails at its INSERT,
+                        # in its savepoint, not at COMMIT, where it would take the batch with it.
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            stored = _insert(lines, texts, results)
             published = []
-            for index, message in zip(order, stored, strict=True):
+            for index, message in stored:
                 line = lines[index]
                 results[index] = message
                 host = rooms[line.stream_id]["merchant__user_id"] == line.user.pk
                 published.append((line.stream_id, "chat.message", chat_payload(message, user=line.user, host=host)))
             if outer:  # inside the caller's transaction: sent when it commits, as every other event
                 events.publish_many(published)
-        if not outer:
-            _deliver_or_take_back(published, stored, order, results)
+        if not outer and stored:
+            _deliver_or_take_back(published, [message for _i, message in stored], [i for i, _m in stored], results)
     return results
+
+
+# What the database (or its driver) says of a row, not of itself: a lost connection, a lock or
+# statement timeout (OperationalError) is the store's trouble and fails the batch (503 to all).
+ROW_REFUSED = (DataError, IntegrityError, UnicodeEncodeError)
+
+
+def _insert(lines: list[ChatLine], texts: dict[int, str], results: list) -> list[tuple[int, ChatMessage]]:
+    """Store the accepted lines: one INSERT for the batch in a savepoint; if the database refuses a
+    row of it, each line in its own savepoint, so that one bad row fails only itself (its sender is
+    told ``not_stored``, the row is logged) and never its neighbours."""
+    order = list(texts)
+
+    def row(index):
+        return ChatMessage(stream_id=lines[index].stream_id, user=lines[index].user, text=texts[index])
+
+    try:
+        with transaction.atomic():
+            return list(zip(order, ChatMessage.objects.bulk_create([row(i) for i in order]), strict=True))
+    except ROW_REFUSED as exc:
+        logger.warning("chat batch of %d lines refused by the database (%s), storing line by line",
+                       len(order), sqlstate(exc) or exc.__class__.__name__)
+    stored = []
+    for index in order:
+        message = row(index)
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except ROW_REFUSED as exc:
+            logger.warning("chat line of user %s in stream %s not stored (%s): %s", lines[index].user.pk,
+                           lines[index].stream_id, sqlstate(exc) or exc.__class__.__name__,
+                           (str(exc).strip().splitlines() or [""])[0][:200])
+            results[index] = ChatRefused(_("This message could not be stored."), code="not_stored")
+            continue
+        stored.append((index, message))
+    return stored
 
 
 def _deliver_or_take_back(published, stored, order, results) -> None:

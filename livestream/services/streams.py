@@ -23,6 +23,7 @@ from ..broadcasts import STREAM_LIVE
 from ..models import Stream, StreamEvent, new_stream_key
 from ..status import STREAM_TRANSITIONS, STREAM_WORKFLOW
 from ._common import owned_stream
+from .banned_words import clean_room_words
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def stream_create(*, user, title: str, scheduled_at: datetime.datetime, products
 @transaction.atomic
 def stream_update(*, stream_id: int, actor, title: str | None = None,
                   scheduled_at: datetime.datetime | None = None, products: list[int] | None = None,
-                  cover=None) -> Stream:
+                  cover=None, banned_words: list[str] | None = None) -> Stream:
     """Change a stream before it goes live (products may still be added while live)."""
     stream = owned_stream(stream_id=stream_id, actor=actor, for_update=True)
     if stream.status not in (S.SCHEDULED, S.LIVE):
@@ -126,6 +127,9 @@ def stream_update(*, stream_id: int, actor, title: str | None = None,
     if cover is not None:
         stream.cover = cover
         fields.append("cover")
+    if banned_words is not None:
+        stream.banned_words = clean_room_words(banned_words)
+        fields.append("banned_words")
     if fields:
         stream.save(update_fields=fields)
     if products is not None:

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
+from core.text import MalformedInput, TextRefused, load_json
 
 from .. import signature
 from . import ProviderCharge, ProviderRefund, WebhookNotice
@@ -39,14 +40,14 @@ class SandboxProvider:
     def parse_webhook(self, *, headers, body: bytes) -> WebhookNotice:
         signature.verify(headers.get(signature.HEADER), body)
         try:
-            data = json.loads(body)
+            data = load_json(body.decode("utf-8"))  # core/text.py: no NUL, lone surrogate, deep nesting
             if not isinstance(data, dict):
                 raise ValueError
             event_id, kind = str(data["event_id"]), str(data["type"])
             payment_id = int(data["payment_id"])
             amount = Decimal(str(data["amount"]))
             currency = str(data["currency"])
-        except (ValueError, KeyError, TypeError, InvalidOperation):
+        except (ValueError, KeyError, TypeError, InvalidOperation, MalformedInput, TextRefused):
             raise ValidationFailed(_("The notice is not valid JSON with event_id, type, payment_id, amount and "
                                      "currency."), code="malformed_notice") from None
         if kind not in EVENT_TYPES or not event_id or len(event_id) > 100 or not amount.is_finite():

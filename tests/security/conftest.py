@@ -38,6 +38,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"mass assignment: {mass['endpoints']} write endpoints × protected fields = {mass['fields']} checks "
             f"({mass['refused']} refused with 400, {mass['ignored']} accepted with the field ignored)")
+    fuzz = FIGURES.get("fuzz")
+    if fuzz:
+        terminalreporter.write_line(
+            f"input fuzz: {fuzz['requests']} API requests ({fuzz['routes']} routes, {fuzz['writes']} write endpoints), "
+            f"{fuzz['admin requests']} admin requests ({fuzz['admin changelists']} changelists), "
+            f"{fuzz['socket frames']} socket frames and handshakes: no 5xx, no traceback")
     limits = FIGURES.get("limits")
     if limits:
         terminalreporter.write_line(f"abuse limits: {limits['limits']} limits crossed")
