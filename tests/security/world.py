@@ -182,7 +182,7 @@ def build_world() -> World:
     from catalog.services.batches import batch_create
     from merchants.models import Credential, Merchant
     from orders.models import Cart, CartItem, Dispute
-    from orders.services.disputes import dispute_escalate, dispute_open, dispute_respond
+    from orders.services.disputes import dispute_open, dispute_respond
     from orders.services.reviews import review_create
     from orders.status import merchant_order_transition
 
@@ -228,7 +228,6 @@ def build_world() -> World:
     world.dispute_escalated = dispute_open(buyer=a.consumer, merchant_order_id=world.mo_escalated.pk,
                                            reason="quality", requested_refund=Decimal("5.00"), text="不新鲜")
     dispute_respond(merchant_user=a.merchant_user, dispute_id=world.dispute_escalated.pk, accept=False, text="新鲜的")
-    assert dispute_escalate(dispute_id=world.dispute_escalated.pk)
     world.dispute_escalated.refresh_from_db()
     assert world.dispute_escalated.status == Dispute.Status.ESCALATED
 
