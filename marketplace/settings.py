@@ -201,7 +201,9 @@ USE_TZ = True
 # --- Static and media ------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "media/"
+# User files: in production MEDIA_URL is another origin (a storage bucket or CDN host) so that an
+# uploaded file can never run as a page of the API's origin (core/checks.py warns otherwise).
+MEDIA_URL = env.str("MEDIA_URL", default="media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
@@ -215,6 +217,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=40_000_000)
+# The app serves MEDIA_ROOT itself (core/media.py: attachment, nosniff, never private/) in development
+# and in the embedded single-process run; production points MEDIA_URL at another origin instead.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 # Whole-request ceiling, checked against Content-Length before the body is read.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 

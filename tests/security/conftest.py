@@ -38,6 +38,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"mass assignment: {mass['endpoints']} write endpoints × protected fields = {mass['fields']} checks "
             f"({mass['refused']} refused with 400, {mass['ignored']} accepted with the field ignored)")
+    uploads = FIGURES.get("uploads")
+    if uploads:
+        terminalreporter.write_line(f"uploads: {uploads['refused']} hostile files refused, "
+                                    f"{uploads['accepted']} good images re-encoded and renamed")
     limits = FIGURES.get("limits")
     if limits:
         terminalreporter.write_line(f"abuse limits: {limits['limits']} limits crossed")
