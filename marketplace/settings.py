@@ -31,7 +31,7 @@ if not PAYMENT_WEBHOOK_SECRET:
     PAYMENT_WEBHOOK_SECRET = "local-webhook-secret"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "marketplace.apps.CunboAdminConfig",  # django.contrib.admin with the guarded sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -245,13 +245,20 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
-        "login_username": env("THROTTLE_LOGIN_USERNAME", default="5/min"),
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "COERCE_DECIMAL_TO_STRING": True,
 }
+
+# Password sign-ins, API and admin alike (accounts/login_guard.py): free failures per account, then a
+# back-off of 2, 4, 8 … seconds up to the cap; failures per client address in a window.
+LOGIN_GUARD_FREE_FAILURES = env.int("LOGIN_GUARD_FREE_FAILURES", default=5)
+LOGIN_GUARD_MAX_WAIT_S = env.int("LOGIN_GUARD_MAX_WAIT_S", default=15 * 60)
+LOGIN_GUARD_MEMORY_S = env.int("LOGIN_GUARD_MEMORY_S", default=24 * 3600)
+LOGIN_GUARD_KNOWN_S = env.int("LOGIN_GUARD_KNOWN_S", default=30 * 24 * 3600)
+LOGIN_GUARD_ADDRESS_FAILURES = env.int("LOGIN_GUARD_ADDRESS_FAILURES", default=20)
+LOGIN_GUARD_ADDRESS_WINDOW_S = env.int("LOGIN_GUARD_ADDRESS_WINDOW_S", default=15 * 60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cunbo API",
