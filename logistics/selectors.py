@@ -33,7 +33,7 @@ def shipments_passing_county(county_id: int) -> QuerySet[Shipment]:
 def shipments_visible_to(user) -> QuerySet[Shipment]:
     if user.is_platform_admin:
         return Shipment.objects.all()
-    if user.is_operator:
+    if user.works_in_county:
         return shipments_passing_county(user.county_id)
     if user.is_merchant:
         return Shipment.objects.filter(merchant__user=user)

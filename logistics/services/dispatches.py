@@ -27,10 +27,10 @@ D = Dispatch.Status
 
 
 def dispatches_visible_to(user):
-    """Runs of the operator's county, and runs heading into it from another county."""
+    """Runs of the operator's (or courier's) county, and runs heading into it from another county."""
     if user.is_platform_admin:
         return Dispatch.objects.all()
-    if user.is_operator:
+    if user.works_in_county:
         return Dispatch.objects.filter(Q(county_id=user.county_id) | Q(destination_hub__region__county_id=user.county_id))
     return Dispatch.objects.none()
 
@@ -163,7 +163,7 @@ def _locked(user, dispatch_id: int) -> tuple[Dispatch, list[Shipment]]:
 
 
 def _own_county(user, dispatch: Dispatch) -> None:
-    if user.is_operator and dispatch.county_id != user.county_id:
+    if user.works_in_county and dispatch.county_id != user.county_id:
         raise NotFound()
 
 

@@ -42,6 +42,10 @@ def pytest_terminal_summary(terminalreporter):
     if uploads:
         terminalreporter.write_line(f"uploads: {uploads['refused']} hostile files refused, "
                                     f"{uploads['accepted']} good images re-encoded and renamed")
+    couriers = FIGURES.get("couriers")
+    if couriers:
+        terminalreporter.write_line(f"couriers: {couriers['refused']} operator screens refused (and served to the "
+                                    f"operator), {couriers['served']} scan-and-carry routes served")
     limits = FIGURES.get("limits")
     if limits:
         terminalreporter.write_line(f"abuse limits: {limits['limits']} limits crossed")
