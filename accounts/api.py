@@ -5,11 +5,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from . import login_guard
 from .permissions import IsAdmin
 from .selectors import user_get_profile
 from .serializers import OperatorCreateInput, RegisterInput, UserOutput
 from .services import operator_create, user_register
-from .throttles import LoginIPThrottle, LoginUsernameThrottle, RegisterIPThrottle
+from .throttles import RegisterIPThrottle
 
 
 class RegisterApi(APIView):
@@ -26,7 +27,17 @@ class RegisterApi(APIView):
 
 
 class TokenApi(TokenObtainPairView):
-    throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+    """Sign in with a password, held to the login guard (429 with ``Retry-After`` while it waits)."""
+
+    throttle_classes: list = []
+
+    def post(self, request, *args, **kwargs):
+        data = request.data
+        attempt = login_guard.begin(username=data.get("username") if isinstance(data, dict) else None,
+                                    request=request)
+        response = super().post(request, *args, **kwargs)  # a wrong password raises and stays counted
+        login_guard.succeeded(attempt)
+        return response
 
 
 class TokenRefreshApi(TokenRefreshView):

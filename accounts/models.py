@@ -55,6 +55,8 @@ class User(AbstractUser):
         super().clean()
         if self.role == Role.OPERATOR and not self.county_id:
             raise ValidationError({"county": _("An operator must belong to a county.")})
+        if self.role == Role.COURIER and not self.county_id:
+            raise ValidationError({"county": _("A courier must belong to a county.")})
 
     @property
     def is_consumer(self) -> bool:
@@ -67,6 +69,16 @@ class User(AbstractUser):
     @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR
+
+    @property
+    def is_courier(self) -> bool:
+        """Scans parcels and carries runs in its county; sees no other operator screen."""
+        return self.role == Role.COURIER
+
+    @property
+    def works_in_county(self) -> bool:
+        """Operators and couriers: held to their county's hubs, parcels and runs."""
+        return self.role in (Role.OPERATOR, Role.COURIER)
 
     @property
     def is_platform_admin(self) -> bool:

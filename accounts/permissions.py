@@ -36,3 +36,6 @@ IsMerchant = role_required(Role.MERCHANT)
 IsOperator = role_required(Role.OPERATOR)
 IsAdmin = role_required(Role.ADMIN)
 IsStaffMember = role_required(Role.OPERATOR, Role.ADMIN)
+# Scanning parcels and carrying runs (logistics/api.py): operators, couriers and admins. Every other
+# staff screen (vetting, reviews, disputes, queues, planning, the fleet) stays IsStaffMember.
+IsLogisticsWorker = role_required(Role.OPERATOR, Role.COURIER, Role.ADMIN)

@@ -1,23 +1,7 @@
-"""Login and registration throttles, counted in the shared (Redis) cache (core/throttling.py)."""
+"""Registration's throttle, counted in the shared (Redis) cache (core/throttling.py). Sign-ins are
+limited by the login guard (accounts/login_guard.py), which the API and the admin share."""
 
-from core.throttling import IPRateThrottle, WindowRateThrottle
-
-
-class LoginIPThrottle(IPRateThrottle):
-    scope = "login_ip"
-
-
-class LoginUsernameThrottle(WindowRateThrottle):
-    """Stops guessing one account's password from many addresses."""
-
-    scope = "login_username"
-
-    def get_key_ident(self, request, view):
-        data = request.data
-        username = data.get("username") if isinstance(data, dict) else None
-        if not isinstance(username, str) or not username.strip():
-            return None
-        return username.strip().lower()[:150]
+from core.throttling import IPRateThrottle
 
 
 class RegisterIPThrottle(IPRateThrottle):

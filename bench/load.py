@@ -42,7 +42,7 @@ DEMO_PASSWORD = "cunbo-demo-2026"
 MERCHANT = "sanyuanzhu_coop"
 OPERATORS = [("shouguang_operator", "370783"), ("guiding_operator", "522723")]
 # Every simulated person comes from 127.0.0.1: the per-address limits would refuse them as one.
-RELAXED_LIMITS = {"THROTTLE_LOGIN_IP": "100000/min", "THROTTLE_REGISTER_IP": "100000/min",
+RELAXED_LIMITS = {"LOGIN_GUARD_ADDRESS_FAILURES": "100000", "THROTTLE_REGISTER_IP": "100000/min",
                   "THROTTLE_CHECKOUT_IP": "100000/min", "THROTTLE_TRACE_IP": "100000/min"}
 
 

@@ -31,3 +31,28 @@ def sealing_keys_valid(app_configs, **kwargs):
                                      "print(Fernet.generate_key().decode())'",
                                 id="core.E001"))
     return errors
+
+
+@register(deploy=True)
+def media_on_another_origin(app_configs, **kwargs):
+    """User files must not be served from the API's origin in production (core/media.py): a file
+    that a browser renders there could act with the API's cookies and origin."""
+    from urllib.parse import urlsplit
+
+    if settings.DEBUG:
+        return []
+    host = urlsplit(settings.MEDIA_URL).hostname
+    ours = {h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS}
+    problems = []
+    if not host:
+        problems.append(f"MEDIA_URL is {settings.MEDIA_URL!r}, a path on the API's own origin")
+    elif host.lower() in ours or any(h and host.lower().endswith("." + h) for h in ours):
+        problems.append(f"MEDIA_URL's host {host} is one of ALLOWED_HOSTS")
+    if settings.SERVE_MEDIA:
+        problems.append("SERVE_MEDIA is on")
+    if not problems:
+        return []
+    return [Warning(f"{'; '.join(problems)}: uploaded files would be served from the API's origin.",
+                    hint="Serve MEDIA_ROOT from another origin (a storage bucket or a CDN host such as "
+                         "https://media.example.cn/) and set MEDIA_URL to it; leave SERVE_MEDIA off.",
+                    id="core.W002")]

@@ -119,3 +119,14 @@ class UserRateThrottle(WindowRateThrottle):
     def get_key_ident(self, request, view) -> str | None:
         user = getattr(request, "user", None)
         return str(user.pk) if user is not None and user.is_authenticated else None
+
+
+def client_address(request) -> str:
+    """The caller's address as every per-address limit counts it (``NUM_PROXIES`` decides how
+    X-Forwarded-For is read); works on a DRF request and on a plain Django one (the admin)."""
+    return BaseThrottle().get_ident(request)
+
+
+def shared_redis():
+    """The Redis client behind the cache (None without Redis), for limits that need more than a counter."""
+    return _redis_client()

@@ -33,12 +33,7 @@ class StreamCreateInput(serializers.Serializer):
     scheduled_at = serializers.DateTimeField()
     products = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True,
                                      max_length=100)
-    cover = serializers.ImageField(required=False)
-
-    def validate_cover(self, value):
-        if value and value.size > settings.UPLOAD_MAX_BYTES:
-            raise serializers.ValidationError(_("The image is too large."))
-        return value
+    cover = serializers.FileField(required=False, help_text=_("JPEG, PNG or WebP; at most 5 MB."))
 
 
 class StreamUpdateInput(StreamCreateInput):

@@ -4,7 +4,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsStaffMember
+from accounts.permissions import IsLogisticsWorker, IsStaffMember
 from core.idempotency import idempotent
 
 from . import selectors, services
@@ -80,7 +80,7 @@ class ShipmentDetailApi(APIView):
 class ShipmentScanApi(APIView):
     """A hub scan by an operator or courier of the hub's county."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsLogisticsWorker]
 
     @extend_schema(request=ScanInput, responses={201: ShipmentOutput})
     def post(self, request, pk: int):
@@ -112,7 +112,11 @@ class ShipmentQueueApi(generics.ListAPIView):
 # --- runs -------------------------------------------------------------------------------------------
 
 class DispatchListCreateApi(generics.ListAPIView):
-    permission_classes = [IsStaffMember]
+    """Couriers list their county's runs; only operators (and admins) plan them."""
+
+    def get_permissions(self):
+        return [IsStaffMember()] if self.request.method == "POST" else [IsLogisticsWorker()]
+
     serializer_class = DispatchOutput
     filter_backends: list = []
 
@@ -143,7 +147,7 @@ def _dispatch_response(request, dispatch_id: int, code=status.HTTP_200_OK) -> Re
 
 
 class DispatchDetailApi(APIView):
-    permission_classes = [IsStaffMember]
+    permission_classes = [IsLogisticsWorker]
 
     @extend_schema(responses=DispatchDetailOutput)
     def get(self, request, pk: int):
@@ -153,7 +157,7 @@ class DispatchDetailApi(APIView):
 class DispatchDepartApi(APIView):
     """The run leaves: every parcel on board moves at once (one event each)."""
 
-    permission_classes = [IsStaffMember]
+    permission_classes = [IsLogisticsWorker]
 
     @extend_schema(request=None, responses=DispatchDetailOutput)
     def post(self, request, pk: int):
@@ -164,7 +168,7 @@ class DispatchDepartApi(APIView):
 class DispatchArriveApi(APIView):
     """The arrival scan of a trunk run at its hub: every parcel on board arrives at once."""
 
-    permission_classes = [IsStaffMember]
+    permission_classes = [IsLogisticsWorker]
 
     @extend_schema(request=None, responses=DispatchDetailOutput)
     def post(self, request, pk: int):

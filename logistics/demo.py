@@ -73,9 +73,12 @@ def _fleet(report) -> None:
             continue
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User(username=username, role=Role.OPERATOR, county=county, phone=phone)
+            user = User(username=username, role=Role.COURIER, county=county, phone=phone)
             user.set_password(DEMO_PASSWORD)
             user.save()
+        elif user.role == Role.OPERATOR:  # seeded by an older version as a full operator
+            user.role = Role.COURIER
+            user.save(update_fields=["role"])
         courier, created = Courier.objects.get_or_create(
             user=user, defaults={"county": county, "township": Region.objects.filter(code=township_code).first()})
         report.record(courier, created)

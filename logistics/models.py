@@ -48,7 +48,7 @@ class Hub(models.Model):
 
 
 class Courier(models.Model):
-    """An operator who drives the runs: a sub-role of the county's operators."""
+    """A person who drives the county's runs: a user of role ``courier`` (scan and carry only)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courier",
                                 verbose_name=_("user"))
@@ -68,8 +68,8 @@ class Courier(models.Model):
         return str(self.user)
 
     def clean(self):
-        if self.user_id and (self.user.role != "operator" or self.user.county_id != self.county_id):
-            raise ValidationError({"user": _("A courier is an operator of the same county.")})
+        if self.user_id and (self.user.role != "courier" or self.user.county_id != self.county_id):
+            raise ValidationError({"user": _("A courier is a courier account of the same county.")})
         if self.township_id and self.township.county_id != self.county_id:
             raise ValidationError({"township": _("The township must be in the courier's county.")})
 

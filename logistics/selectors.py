@@ -33,7 +33,7 @@ def shipments_passing_county(county_id: int) -> QuerySet[Shipment]:
 def shipments_visible_to(user) -> QuerySet[Shipment]:
     if user.is_platform_admin:
         return Shipment.objects.all()
-    if user.is_operator:
+    if user.works_in_county:
         return shipments_passing_county(user.county_id)
     if user.is_merchant:
         return Shipment.objects.filter(merchant__user=user)
@@ -92,10 +92,10 @@ def shipment_queue(*, user, status: str | None = None, township: int | None = No
 # --- runs ----------------------------------------------------------------------------------------
 
 def dispatches_visible_to(user):
-    """Runs of the operator's county, and runs heading into it from another county."""
+    """Runs of the operator's (or courier's) county, and runs heading into it from another county."""
     if user.is_platform_admin:
         return Dispatch.objects.all()
-    if user.is_operator:
+    if user.works_in_county:
         return Dispatch.objects.filter(Q(county_id=user.county_id) | Q(destination_hub__region__county_id=user.county_id))
     return Dispatch.objects.none()
 

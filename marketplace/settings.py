@@ -33,7 +33,7 @@ if not PAYMENT_WEBHOOK_SECRET:
     PAYMENT_WEBHOOK_SECRET = "local-webhook-secret"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "marketplace.apps.CunboAdminConfig",  # django.contrib.admin with the guarded sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -217,7 +217,9 @@ USE_TZ = True
 # --- Static and media ------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_URL = "media/"
+# User files: in production MEDIA_URL is another origin (a storage bucket or CDN host) so that an
+# uploaded file can never run as a page of the API's origin (core/checks.py warns otherwise).
+MEDIA_URL = env.str("MEDIA_URL", default="media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
@@ -231,6 +233,10 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=40_000_000)
+# The app serves MEDIA_ROOT itself (core/media.py: attachment, nosniff, never private/) in development
+# and in the embedded single-process run; production points MEDIA_URL at another origin instead.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 # Whole-request ceiling, checked against Content-Length before the body is read.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 
@@ -255,8 +261,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
-        "login_username": env("THROTTLE_LOGIN_USERNAME", default="5/min"),
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
         "checkout_user": env("THROTTLE_CHECKOUT_USER", default="30/min"),
         "checkout_ip": env("THROTTLE_CHECKOUT_IP", default="300/min"),
@@ -266,6 +270,15 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
     "COERCE_DECIMAL_TO_STRING": True,
 }
+
+# Password sign-ins, API and admin alike (accounts/login_guard.py): free failures per account, then a
+# back-off of 2, 4, 8 … seconds up to the cap; failures per client address in a window.
+LOGIN_GUARD_FREE_FAILURES = env.int("LOGIN_GUARD_FREE_FAILURES", default=5)
+LOGIN_GUARD_MAX_WAIT_S = env.int("LOGIN_GUARD_MAX_WAIT_S", default=15 * 60)
+LOGIN_GUARD_MEMORY_S = env.int("LOGIN_GUARD_MEMORY_S", default=24 * 3600)
+LOGIN_GUARD_KNOWN_S = env.int("LOGIN_GUARD_KNOWN_S", default=30 * 24 * 3600)
+LOGIN_GUARD_ADDRESS_FAILURES = env.int("LOGIN_GUARD_ADDRESS_FAILURES", default=20)
+LOGIN_GUARD_ADDRESS_WINDOW_S = env.int("LOGIN_GUARD_ADDRESS_WINDOW_S", default=15 * 60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cunbo API",

@@ -22,3 +22,5 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # Pooled connections cannot be shared with the test runner's transactions.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 MEDIA_ROOT = os.environ.get("CUNBO_TEST_MEDIA_ROOT", "/tmp/cunbo-test-media")
+# The app serves user files itself in the tests (as in development), so their headers can be checked.
+SERVE_MEDIA = True

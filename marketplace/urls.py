@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
+from core.media import media_serve
 from core.metrics import metrics_view
 
 api_patterns = [
@@ -24,8 +24,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
 ]
 
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+if settings.SERVE_MEDIA:
+    urlpatterns += [path("media/<path:path>", media_serve, name="media")]
 
 handler400 = "core.errors.handler400"
 handler403 = "core.errors.handler403"

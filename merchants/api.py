@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsConsumer, IsMerchant, IsStaffMember
 from core.errors import NotFound
+from core.media import protect_user_file
 
 from . import selectors, services
 from .serializers import (
@@ -198,8 +201,8 @@ class CredentialFileApi(APIView):
             raise NotFound()
         response = FileResponse(credential.file.open("rb"), content_type=credential.file_content_type or None)
         response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        suffix = PurePosixPath(credential.file.name).suffix
+        return protect_user_file(response, filename=f"credential-{credential.pk}{suffix}")
 
 
 class FollowApi(APIView):

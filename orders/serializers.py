@@ -371,15 +371,10 @@ class DisputeOpenInput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Dispute.Reason.choices)
     requested_refund = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     text = serializers.CharField(max_length=2000)
-    photos = serializers.ListField(child=serializers.ImageField(), required=False, default=list,
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
                                    max_length=settings.ORDERS_DISPUTE_MAX_PHOTOS,
-                                   help_text=_("Up to 6 photos (multipart/form-data)."))
-
-    def validate_photos(self, photos):
-        for photo in photos:
-            if photo.size > settings.UPLOAD_MAX_BYTES:
-                raise serializers.ValidationError(_("Each photo must be at most 5 MB."))
-        return photos
+                                   help_text=_("Up to 6 photos (multipart/form-data): JPEG, PNG or WebP, "
+                                               "at most 5 MB each."))
 
 
 class DisputeRespondInput(serializers.Serializer):

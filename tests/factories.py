@@ -70,6 +70,13 @@ class OperatorFactory(UserFactory):
     county = factory.SubFactory(CountyFactory)
 
 
+class CourierUserFactory(UserFactory):
+    """A courier account: scans and carries in its county, nothing else."""
+
+    role = Role.COURIER
+    county = factory.SubFactory(CountyFactory)
+
+
 class AdminFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True

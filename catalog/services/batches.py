@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
-from merchants.uploads import check_upload, renamed
+from core.uploads import check_upload
 
 from ..models import HarvestBatch
 from ..selectors import product_get_owned
@@ -38,7 +38,7 @@ def batch_create(*, product_id: int, user, harvested_at: datetime.date, plot: st
         if inspection.get("report"):
             try:
                 checked = check_upload(inspection["report"], field="report", allow_pdf=True)
-                batch.inspection_report = renamed(checked)
+                batch.inspection_report = checked.file
             except ValidationFailed as exc:
                 inspection_errors.update(exc.fields)
         if inspection_errors:

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.uploads import check_upload
 from merchants.models import Merchant
 from merchants.services import merchant_require_approved
-from merchants.uploads import check_upload, renamed
 from regions.models import Region
 
 from ..models import Category, Claim, Product, ProductImage
@@ -180,7 +180,7 @@ def product_image_add(*, product_id: int, user, image, position: int | None = No
         raise ValidationFailed(fields={"image": [_("A product has at most %(n)s images.") % {
             "n": settings.CATALOG_MAX_IMAGES}]})
     checked = check_upload(image, field="image")
-    return ProductImage.objects.create(product=product, image=renamed(checked),
+    return ProductImage.objects.create(product=product, image=checked.file,
                                        position=count if position is None else position)
 
 

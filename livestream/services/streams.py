@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from core.errors import Conflict, DomainError, ValidationFailed
+from core.uploads import check_upload
 from merchants.models import Merchant
 from merchants.services import MerchantNotApproved, merchant_require_approved
 from notifications.services import broadcast_start_on_commit
@@ -99,7 +100,7 @@ def stream_create(*, user, title: str, scheduled_at: datetime.datetime, products
     chosen = _own_listed_products(merchant=merchant, product_ids=products)
     stream = Stream(merchant=merchant, title=title, scheduled_at=scheduled_at)
     if cover:
-        stream.cover = cover
+        stream.cover = check_upload(cover, field="cover").file
     stream.save()
     stream.products.set(chosen)
     StreamEvent.objects.create(stream=stream, actor=user, from_status="", to_status=S.SCHEDULED)
@@ -125,7 +126,7 @@ def stream_update(*, stream_id: int, actor, title: str | None = None,
         stream.scheduled_at = scheduled_at
         fields.append("scheduled_at")
     if cover is not None:
-        stream.cover = cover
+        stream.cover = check_upload(cover, field="cover").file
         fields.append("cover")
     if banned_words is not None:
         stream.banned_words = clean_room_words(banned_words)

@@ -150,7 +150,7 @@ def _locked(user, dispatch_id: int) -> tuple[Dispatch, list[Shipment]]:
 
 
 def _own_county(user, dispatch: Dispatch) -> None:
-    if user.is_operator and dispatch.county_id != user.county_id:
+    if user.works_in_county and dispatch.county_id != user.county_id:
         raise NotFound()
 
 

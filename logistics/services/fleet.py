@@ -1,4 +1,4 @@
-"""The county's fleet: couriers (operators who drive runs) and vehicles."""
+"""The county's fleet: couriers (accounts that scan and carry only) and vehicles."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ def _county_of(actor, county_id: int | None) -> int:
 
 @transaction.atomic
 def courier_create(*, actor, user_id: int, township_id: int | None = None, county_id: int | None = None) -> Courier:
-    """Make an operator of the county a courier."""
+    """Give a courier account (or an operator) of the county a courier profile. An operator made a
+    courier takes the courier's role: from then on it scans and carries only."""
     county = _county_of(actor, county_id)
-    user = User.objects.filter(pk=user_id, role=Role.OPERATOR, county_id=county, is_active=True).first()
+    user = (User.objects.select_for_update()
+            .filter(pk=user_id, role__in=(Role.OPERATOR, Role.COURIER), county_id=county, is_active=True).first())
     if user is None:
         raise ValidationFailed(fields={"user": [_("Not an operator of this county.")]})
     if township_id is not None and not Region.objects.filter(
@@ -34,9 +36,13 @@ def courier_create(*, actor, user_id: int, township_id: int | None = None, count
         raise ValidationFailed(fields={"township": [_("Not a township of this county.")]})
     try:
         with transaction.atomic():
-            return Courier.objects.create(user=user, county_id=county, township_id=township_id)
+            courier = Courier.objects.create(user=user, county_id=county, township_id=township_id)
     except IntegrityError:
         raise Conflict(_("This operator is already a courier."), code="already_courier") from None
+    if user.role != Role.COURIER:
+        user.role = Role.COURIER
+        user.save(update_fields=["role"])
+    return courier
 
 
 @transaction.atomic

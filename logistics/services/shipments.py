@@ -192,11 +192,11 @@ def _merchant_order_delivered(shipment: Shipment, actor) -> None:
 # --- scans ----------------------------------------------------------------------------------
 
 def shipments_scannable_by(user):
-    """Shipments ``user`` may scan: those passing through an operator's county; all for admins."""
-
+    """Shipments ``user`` may scan: those passing through an operator's or a courier's county; all
+    for admins."""
     if user.is_platform_admin:
         return Shipment.objects.all()
-    if user.is_operator:
+    if user.works_in_county:
         return shipments_passing_county(user.county_id)
     return Shipment.objects.none()
 
@@ -217,8 +217,8 @@ def _lock(user, shipment_id: int) -> Shipment:
 
 
 def hub_check_county(user, hub: Hub) -> None:
-    """Operators act only at hubs of their own county."""
-    if user.is_operator and hub.region.county_id != user.county_id:
+    """Operators and couriers act only at hubs of their own county."""
+    if user.works_in_county and hub.region.county_id != user.county_id:
         raise ValidationFailed(_("This hub is in another county; scan only at your county's hubs."),
                                code="hub_outside_county", fields={"hub": [_("Not a hub of your county.")]})
 

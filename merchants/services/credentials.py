@@ -18,13 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidTransition, ValidationFailed
 from core.masking import mask_number
+from core.uploads import check_upload
 from notifications.services import notify
 
 from ..domain_events import credential_lapsed
 from ..models import Credential, CredentialEvent, Merchant
 from ..selectors import today, valid_credentials
 from ..status import CREDENTIAL_TRANSITIONS, CREDENTIAL_WORKFLOW  # noqa: F401 - the table is public
-from ..uploads import check_upload, renamed
 from ..validators import normalise_number, number_error
 from .shops import label
 
@@ -77,7 +77,7 @@ def credential_add(*, merchant: Merchant, actor, kind: str, number: str, issuer:
     credential = Credential(merchant=merchant, kind=kind, number=number, issuer=issuer.strip(), issued_at=issued_at,
                             expires_at=expires_at)
     if checked:
-        credential.file = renamed(checked)
+        credential.file = checked.file
         credential.file_content_type = checked.content_type
     credential.save()
     CredentialEvent.objects.create(credential=credential, actor=actor, from_status="", to_status=C.PENDING,

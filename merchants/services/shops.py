@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
+from core.uploads import check_upload
 from notifications.services import notify
 from regions.models import Region
 
@@ -15,7 +16,6 @@ from ..domain_events import merchant_renamed, merchant_stopped_selling
 from ..models import Credential, Merchant, MerchantEvent
 from ..selectors import IDENTITY_CREDENTIAL, merchant_get_for_staff, valid_credentials
 from ..status import MERCHANT_TRANSITIONS, MERCHANT_WORKFLOW  # noqa: F401 - the table is public
-from ..uploads import check_upload, renamed
 
 S = Merchant.Status
 
@@ -61,7 +61,7 @@ def _village(village) -> Region:
 
 
 def _logo(logo):
-    return renamed(check_upload(logo, field="logo")) if logo else logo
+    return check_upload(logo, field="logo").file if logo else logo
 
 
 def _notify_county_operators(merchant: Merchant, kind: str) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.uploads import check_uploads
 from notifications.services import notify
 
 from ..models import Dispute, DisputeEvent, DisputePhoto, MerchantOrder
@@ -54,6 +55,7 @@ def _refund(dispute: Dispute, mo: MerchantOrder, amount: Decimal, *, actor, reas
 @transaction.atomic
 def dispute_open(*, buyer, merchant_order_id: int, reason: str, requested_refund: Decimal, text: str,
                  photos=()) -> Dispute:
+    checked = check_uploads(photos, field="photos")  # before anything is written
     mo = merchant_order_lock(merchant_order_id=merchant_order_id, queryset=MerchantOrder.objects.select_related(
         "merchant__user").filter(order__buyer=buyer))
     if mo is None:
@@ -71,8 +73,8 @@ def dispute_open(*, buyer, merchant_order_id: int, reason: str, requested_refund
     dispute = Dispute.objects.create(merchant_order=mo, buyer=buyer, county_id=mo.merchant.county_id, reason=reason,
                                      requested_refund=requested_refund, text=text, respond_by=respond_by,
                                      escalate_at=respond_by)
-    for photo in photos:
-        DisputePhoto.objects.create(dispute=dispute, image=photo)
+    for photo in checked:
+        DisputePhoto.objects.create(dispute=dispute, image=photo.file)
     DisputeEvent.objects.create(dispute=dispute, actor=buyer, to_status=D.OPEN, reason=reason)
     notify(user=mo.merchant.user, kind="dispute.opened",
            params=_params(dispute, requested=str(requested_refund), reason=str(Dispute.Reason(reason).label),

@@ -62,6 +62,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "FIELD_LOOKUP_KEY": "lookup-key-production-" + "Lk7" * 8,
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "REDIS_URL": "redis://127.0.0.1:6379/13",
+        "MEDIA_URL": "https://media.cunbo-files.example.cn/",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

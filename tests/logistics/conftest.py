@@ -2,7 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.factories import ConsumerFactory, MerchantFactory, OperatorFactory, ProductFactory
+from tests.factories import ConsumerFactory, CourierUserFactory, MerchantFactory, OperatorFactory, ProductFactory
 
 from .factories import CourierFactory, VehicleFactory, county_network, paid_merchant_order
 
@@ -28,7 +28,7 @@ def net(db):
         van=VehicleFactory(county=a.region, capacity_kg=500),
         cold_van=VehicleFactory(county=a.region, cold_chain=True, capacity_kg=300),
         van_b=VehicleFactory(county=b.region),
-        courier=CourierFactory(user=OperatorFactory(county=a.region), township=t2),
+        courier=CourierFactory(user=CourierUserFactory(county=a.region), township=t2),
     )
 
 

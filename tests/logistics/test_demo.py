@@ -27,7 +27,9 @@ def test_seed_demo_adds_the_fleet_and_parcels_in_flight(client_for):
     assert queue["count"] == len([s for s in shipments if s.origin_county.code == "370783"
                                   or s.destination_county.code == "370783"]) > 0
     courier = User.objects.get(username="shouguang_courier")
-    assert client_for(courier).get("/api/logistics/dispatches/suggestions/").status_code == 200
+    assert courier.role == "courier"  # scans and carries: sees the county's runs, does not plan them
+    assert client_for(courier).get("/api/logistics/dispatches/").status_code == 200
+    assert client_for(courier).get("/api/logistics/dispatches/suggestions/").status_code == 403
 
 
 def test_without_listed_products_seed_demo_ships_nothing():

@@ -37,8 +37,9 @@ def png_file(name="photo.png") -> SimpleUploadedFile:
 
 
 def pdf_file(name="cert.pdf") -> SimpleUploadedFile:
-    body = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    return SimpleUploadedFile(name, body, content_type="application/pdf")
+    from tests.uploads import pdf_file as real_pdf
+
+    return real_pdf(name)
 
 
 def in_days(days: int) -> datetime.date:

@@ -44,6 +44,14 @@ def pytest_terminal_summary(terminalreporter):
             f"input fuzz: {fuzz['requests']} API requests ({fuzz['routes']} routes, {fuzz['writes']} write endpoints), "
             f"{fuzz['admin requests']} admin requests ({fuzz['admin changelists']} changelists), "
             f"{fuzz['socket frames']} socket frames and handshakes: no 5xx, no traceback")
+    uploads = FIGURES.get("uploads")
+    if uploads:
+        terminalreporter.write_line(f"uploads: {uploads['refused']} hostile files refused, "
+                                    f"{uploads['accepted']} good images re-encoded and renamed")
+    couriers = FIGURES.get("couriers")
+    if couriers:
+        terminalreporter.write_line(f"couriers: {couriers['refused']} operator screens refused (and served to the "
+                                    f"operator), {couriers['served']} scan-and-carry routes served")
     limits = FIGURES.get("limits")
     if limits:
         terminalreporter.write_line(f"abuse limits: {limits['limits']} limits crossed")

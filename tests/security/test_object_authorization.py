@@ -36,7 +36,7 @@ def _has_model(label: str) -> bool:
     return True
 
 
-# A courier is an operator of county B with a courier profile, once the logistics app has couriers.
+# A courier account of county B (scan and carry only) with its courier profile.
 ATTACKERS = ("anonymous", "consumer_b", "merchant_b", "operator_b") + (
     ("courier_b",) if _has_model("logistics.Courier") else ())
 EVERYONE = {role: 200 for role in ATTACKERS}
@@ -401,10 +401,9 @@ LISTS: dict[str, ListSpec] = {
                             secrets=lambda w: [w.a.stream.stream_key, w.b.stream.stream_key]),
     "stream-list-mine": ListSpec(query="?mine=1", foreign=lambda w: {w.a.stream.pk, w.stream_scheduled.pk},
                                  owner=a_merchant, own={"merchant_b": lambda w: {w.b.stream.pk}}),
-    # deliveries: an operator's county (a courier is an operator of the county)
+    # deliveries: an operator's county (a courier lists its county's runs, not the work queue)
     "shipment-queue": ListSpec(foreign=lambda w: w.shipments_a, owner=a_operator,
-                               own={"operator_b": lambda w: {w.b.shipment.pk},
-                                    "courier_b": lambda w: {w.b.shipment.pk}}),
+                               own={"operator_b": lambda w: {w.b.shipment.pk}}),
     "dispatch-list": ListSpec(foreign=lambda w: {w.dispatch_planned.pk, w.dispatch_departed.pk}, owner=a_operator),
     "dispatch-suggestions": ListSpec(
         foreign=lambda w: {w.shipment_waiting.pk}, owner=a_operator,

@@ -45,7 +45,7 @@ class Side:
     buyer_village: object = None  # in another township of the county: parcels pass the county centre
     hubs: dict = field(default_factory=dict)
     operator: object = None
-    courier: object = None  # an operator of the county with a courier profile, once logistics has one
+    courier: object = None  # a courier account of the county (scan and carry only) with its courier profile
     merchant_user: object = None
     shop: object = None
     consumer: object = None
@@ -300,7 +300,7 @@ def _build_logistics(world: World) -> None:
     for letter, side in (("A", a), ("B", b)):
         side.vehicle = Vehicle.objects.create(county=side.county, plate=f"鲁{letter}SEC01", name="厢式货车",
                                               capacity_kg=Decimal("1000"))
-        side.courier = f.OperatorFactory(county=side.county, username=f"courier_{letter.lower()}")
+        side.courier = f.CourierUserFactory(county=side.county, username=f"courier_{letter.lower()}")
         Courier.objects.create(user=side.courier, county=side.county, township=side.township)
 
     def ship():

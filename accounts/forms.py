@@ -1,0 +1,18 @@
+"""The admin's sign-in form, held to the same login guard as the API (accounts/login_guard.py)."""
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.encoding import force_str
+
+from . import login_guard
+
+
+class GuardedAdminAuthenticationForm(AdminAuthenticationForm):
+    def clean(self):
+        try:
+            attempt = login_guard.begin(username=self.cleaned_data.get("username"), request=self.request)
+        except login_guard.LoginRefused as refused:
+            raise ValidationError(force_str(refused.detail), code="login_refused") from None
+        cleaned = super().clean()  # a wrong password raises here and stays counted
+        login_guard.succeeded(attempt)
+        return cleaned
