@@ -37,8 +37,9 @@ def _fresh_guard():
 
 
 def admin_login(client: Client, username: str, password: str, address: str):
+    """The admin's sign-in form, in English (the messages below are matched as text)."""
     return client.post("/admin/login/?next=/admin/", {"username": username, "password": password, "next": "/admin/"},
-                       REMOTE_ADDR=address)
+                       REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def admin_in(response) -> bool:
@@ -52,7 +53,7 @@ def admin_error(response) -> str:
 
 def api_login(username: str, password: str, address: str):
     return APIClient().post("/api/auth/token", {"username": username, "password": password}, format="json",
-                            REMOTE_ADDR=address)
+                            REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_the_back_off_doubles_and_is_capped():
