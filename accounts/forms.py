@@ -14,5 +14,6 @@ class GuardedAdminAuthenticationForm(AdminAuthenticationForm):
         except login_guard.LoginRefused as refused:
             raise ValidationError(force_str(refused.detail), code="login_refused") from None
         cleaned = super().clean()  # a wrong password raises here and stays counted
-        login_guard.succeeded(attempt)
+        if self.get_user() is not None:  # signed in (not merely a form with a field missing)
+            login_guard.succeeded(attempt)
         return cleaned
