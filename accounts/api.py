@@ -3,13 +3,23 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from .permissions import IsAdmin
 from .selectors import user_get_profile
-from .serializers import OperatorCreateInput, RegisterInput, UserOutput
-from .services import operator_create, user_register
-from .throttles import LoginIPThrottle, LoginUsernameThrottle, RegisterIPThrottle
+from .serializers import (
+    LogoutInput,
+    OperatorCreateInput,
+    PasswordChangeInput,
+    RegisterInput,
+    TokenObtainInput,
+    TokenPairOutput,
+    TokenRefreshInput,
+    UserOutput,
+)
+from .services import operator_create, user_change_password, user_register
+from .throttles import LoginIPThrottle, LoginUsernameThrottle, PasswordChangeThrottle, RegisterIPThrottle
+from .tokens import pair_body, refresh_token_end, refresh_token_rotate, token_pair
 
 
 class RegisterApi(APIView):
@@ -26,11 +36,49 @@ class RegisterApi(APIView):
 
 
 class TokenApi(TokenObtainPairView):
+    serializer_class = TokenObtainInput
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
 
-class TokenRefreshApi(TokenRefreshView):
-    pass
+class TokenRefreshApi(APIView):
+    """Rotate: a new pair for a refresh token, which ends; the ended token used again ends them all."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenRefreshInput, responses={200: TokenPairOutput})
+    def post(self, request):
+        data = TokenRefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(refresh_token_rotate(data.validated_data["refresh"]))
+
+
+class LogoutApi(APIView):
+    """End a refresh token (``everywhere``: every token of the account). 204, no body."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=LogoutInput, responses={204: None})
+    def post(self, request):
+        data = LogoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        refresh_token_end(data.validated_data["refresh"], everywhere=data.validated_data["everywhere"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(APIView):
+    """A new password ends every token of the account; the answer is a new pair for this device."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [PasswordChangeThrottle]
+
+    @extend_schema(request=PasswordChangeInput, responses={200: TokenPairOutput})
+    def post(self, request):
+        data = PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_change_password(user=request.user, **data.validated_data)
+        return Response(pair_body(token_pair(user)))
 
 
 class MeApi(APIView):

@@ -22,3 +22,12 @@ class LoginUsernameThrottle(WindowRateThrottle):
 
 class RegisterIPThrottle(IPRateThrottle):
     scope = "register_ip"
+
+
+class PasswordChangeThrottle(WindowRateThrottle):
+    """The password change checks the current password: as many guesses as a login allows."""
+
+    scope = "login_username"
+
+    def get_key_ident(self, request, view):
+        return f"user:{request.user.pk}" if request.user.is_authenticated else None

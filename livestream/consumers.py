@@ -6,6 +6,11 @@ and hands the client's messages to the services. Room events do not pass through
 it: the room process writes them straight to the socket (``hub`` mode), or the
 Channels group delivers them here (``layer`` mode).
 
+Signing in and staying signed in is ``core.ws_auth``'s: the connect-time ``scope["auth"]``, an
+``auth`` message, and before each message of a signed-in socket ``SocketAuth.still_valid`` (token
+expiry; the user's ``is_active`` and ``token_version`` re-read every ``WS_AUTH_RECHECK_S``): when it
+no longer is, ``error`` {``auth_expired``} and close 4401.
+
 Client messages: ``chat.send`` {text}; ``auth`` {token}; for the stream's owner
 ``chat.delete`` {id}, ``chat.mute`` {user}, ``chat.unmute`` {user}. Anything
 else, malformed JSON, or a refused action answers ``error`` {code, message} and
@@ -16,22 +21,19 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
-from rest_framework_simplejwt.tokens import AccessToken
 
 from core.errors import DomainError
-from core.ws_auth import user_for_token
+from core.ws_auth import CLOSE_AUTH_ENDED, SocketAuth, socket_auth
 
 from . import events, services
 from .realtime.hub import room_process
@@ -43,13 +45,6 @@ logger = logging.getLogger(__name__)
 
 NO_LAYER = "livestream-room-without-channel-layer"
 MAX_CHAT_IN_FLIGHT = 20  # lines of one socket waiting for the chat writer
-
-
-def _token_expiry(raw: str) -> float | None:
-    try:
-        return float(AccessToken(raw)["exp"])
-    except Exception:  # noqa: BLE001 - a bad token was already refused by user_for_token
-        return None
 
 
 def _language(scope, user) -> str:
@@ -93,11 +88,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.socket_id = uuid.uuid4().hex
         self.joined = False
         self.chat_in_flight = 0
-        self.user = self.scope.get("user") or AnonymousUser()
-        self.auth_expires = None
-        if self.user.is_authenticated:
-            token = dict(_query(self.scope)).get("token", "")
-            self.auth_expires = _token_expiry(token)
+        self.auth = self.scope.get("auth") or SocketAuth()
+        self.user = self.auth.user
         self.outbox = Outbox(self.base_send, limit=settings.LIVE_ROOM_SEND_QUEUE)
         process = room_process()
         info = await process.info(self.stream_id)
@@ -153,6 +145,10 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             self._error("malformed", _("A message is a JSON object with a type."))
             return
+        if self.auth.signed_in and not await self.auth.still_valid():
+            self._error("auth_expired", _("Your sign-in has ended; sign in again and reconnect."))
+            await self.close(code=CLOSE_AUTH_ENDED)
+            return
         handler = self.HANDLERS.get(message["type"])
         if handler is None:
             self._error("unknown_type", _("Unknown message type."))
@@ -165,17 +161,14 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     # --- client messages ------------------------------------------------------------
 
     async def _auth(self, message):
-        raw = message.get("token")
-        user = await user_for_token(raw) if isinstance(raw, str) and raw else AnonymousUser()
-        if not user.is_authenticated:
+        auth = await socket_auth(message.get("token"))
+        if not auth.signed_in:
             self._error("not_authenticated", _("That token is not valid; you can watch but not chat."))
             return
-        self.user, self.auth_expires = user, _token_expiry(raw)
+        self.auth, self.user = auth, auth.user
 
     def _signed_in(self) -> bool:
-        if self.user.is_authenticated and self.auth_expires is not None and time.time() >= self.auth_expires:
-            self.user = AnonymousUser()  # the token expired: send a fresh one with an auth message
-        return self.user.is_authenticated
+        return self.auth.signed_in  # still valid: receive() checked it before this message
 
     async def _chat_send(self, message):
         if not self._signed_in():
@@ -228,9 +221,3 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         with translation.override(_language(self.scope, self.user)):
             text = events.error_frame(code, force_str(message))
         self.outbox.push({"type": "websocket.send", "text": text})
-
-
-def _query(scope):
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(scope.get("query_string", b"").decode(errors="ignore"))

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -188,7 +189,15 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # A refresh answers a new refresh token and ends the old one; the old one used again ends every
+    # token of its user (reuse detection, accounts/tokens.py). Every token carries the user's
+    # token_version ("ver"), checked by core/jwt_auth.py on HTTP and on the sockets.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.TokenObtainInput",
 }
+# A signed-in socket re-reads its user's is_active and token_version this often (core/ws_auth.py).
+WS_AUTH_RECHECK_S = env.float("WS_AUTH_RECHECK_S", default=30.0)
 
 # --- i18n / time ---------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -221,7 +230,7 @@ MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 # --- REST framework ------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "core.jwt_auth.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
@@ -276,13 +285,15 @@ LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    # redact: token=, secret=, access=, refresh=, password= values never reach a log line
+    # (core/logfilters.py; also installed on uvicorn's and Celery's own handlers).
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}, "redact": {"()": "core.logfilters.RedactSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["request_id"]}},
+                             "filters": ["redact", "request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

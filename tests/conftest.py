@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from . import factories
 
@@ -19,7 +19,7 @@ def api_client():
 
 
 def bearer(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    return {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(user)}"}
 
 
 @pytest.fixture
