@@ -40,11 +40,18 @@ class TokenApi(TokenObtainPairView):
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
 
-class TokenRefreshApi(APIView):
-    """Rotate: a new pair for a refresh token, which ends; the ended token used again ends them all."""
+class _TokenEndpoint(APIView):
+    """No bearer needed (the body carries the token); a bad token is a 401 that names the scheme."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class TokenRefreshApi(_TokenEndpoint):
+    """Rotate: a new pair for a refresh token, which ends; the ended token used again ends them all."""
 
     @extend_schema(request=TokenRefreshInput, responses={200: TokenPairOutput})
     def post(self, request):
@@ -53,11 +60,8 @@ class TokenRefreshApi(APIView):
         return Response(refresh_token_rotate(data.validated_data["refresh"]))
 
 
-class LogoutApi(APIView):
+class LogoutApi(_TokenEndpoint):
     """End a refresh token (``everywhere``: every token of the account). 204, no body."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
 
     @extend_schema(request=LogoutInput, responses={204: None})
     def post(self, request):

@@ -30,6 +30,16 @@ TOKEN_VERSION_CLAIM = "ver"
 _MAX_ID = 2**63 - 1
 
 
+class UserNotFound(exceptions.AuthenticationFailed):
+    default_detail = _("User not found")
+    default_code = "user_not_found"
+
+
+class UserInactive(exceptions.AuthenticationFailed):
+    default_detail = _("User is inactive")
+    default_code = "user_inactive"
+
+
 class TokenRevoked(exceptions.AuthenticationFailed):
     default_detail = _("This sign-in has ended; sign in again.")
     default_code = "token_revoked"
@@ -79,9 +89,9 @@ def token_user(token: Token):
     """The user a parsed token speaks for; ``AuthenticationFailed`` (401) if it no longer may."""
     user = get_user_model().objects.filter(pk=token_user_id(token)).first()
     if user is None:
-        raise exceptions.AuthenticationFailed(_("User not found"), code="user_not_found")
+        raise UserNotFound()
     if not user.is_active:
-        raise exceptions.AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        raise UserInactive()
     if token_version(token) != getattr(user, "token_version", 0):
         raise TokenRevoked()
     return user
