@@ -34,6 +34,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from core.errors import DomainError
 from core.ws_auth import CLOSE_AUTH_ENDED, SocketAuth, socket_auth
+from core.ws_limits import address_key
 
 from . import events, services
 from .realtime.hub import room_process
@@ -104,7 +105,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             if self.channel_layer is not None:
                 await self.channel_layer.group_add(events.stream_group(self.stream_id), self.channel_name)
             self.joined = True  # from here on, disconnect() leaves (even a half-done join)
-            await process.join(self.stream_id, self.socket_id, self.outbox)
+            await process.join(self.stream_id, self.socket_id, self.outbox, viewer=self._viewer())
             frames = await process.snapshot(self.stream_id, room_snapshot_frames)
         except Exception:
             logger.exception("could not join live room %s", self.stream_id)
@@ -166,6 +167,15 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             self._error("not_authenticated", _("That token is not valid; you can watch but not chat."))
             return
         self.auth, self.user = auth, auth.user
+        if self.joined:
+            room_process().identify(self.stream_id, self.socket_id, self._viewer())
+
+    def _viewer(self) -> str:
+        """Who counts as one viewer (realtime/hub.py): a signed-in user, else a client address."""
+        if self.auth.signed_in:
+            return f"u{self.user.pk}"
+        address = self.scope.get("client_address")
+        return f"a{address_key(address)}" if address else f"s{self.socket_id}"
 
     def _signed_in(self) -> bool:
         return self.auth.signed_in  # still valid: receive() checked it before this message

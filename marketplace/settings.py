@@ -376,6 +376,10 @@ if REDIS_URL and env("LIVE_CHANNEL_LAYER", default="") == "pubsub":
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": "cunbo:ws"},
     }
+# Open sockets per client address, both routes (core/ws_limits.py; 0: no limit); the count's TTL
+# bounds what a crashed process leaves counted.
+WS_MAX_SOCKETS_PER_ADDRESS = env.int("WS_MAX_SOCKETS_PER_ADDRESS", default=20)
+WS_ADDRESS_COUNT_TTL_S = env.int("WS_ADDRESS_COUNT_TTL_S", default=6 * 3600)
 LIVE_ROOM_MAX_FRAME_BYTES = env.int("LIVE_ROOM_MAX_FRAME_BYTES", default=4096)
 LIVE_ROOM_SEND_QUEUE = 500  # frames queued for one slow socket before it is closed
 # After a Redis call of the room fails (Redis paused or away), skip Redis this long before trying again.
