@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -119,3 +120,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
     def get_user(self, validated_token: Token):
         return token_user(validated_token)
+
+
+class JWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme of ``JWTAuthentication`` (simplejwt's own, same name)."""
+
+    target_class = "core.jwt_auth.JWTAuthentication"
