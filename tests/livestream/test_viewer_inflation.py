@@ -37,7 +37,7 @@ async def test_sockets_past_the_per_address_limit_are_refused_and_released_on_cl
     path = f"/ws/streams/{live_stream.pk}/"
     flood = [socket_from("203.0.113.7", path) for _ in range(40)]
     results = await open_all(flood)
-    accepted = [comm for comm, (ok, _code) in zip(flood, results) if ok]
+    accepted = [comm for comm, (ok, _code) in zip(flood, results, strict=True) if ok]
     assert len(accepted) == 20
     assert {code for ok, code in results if not ok} == {4429}
     # Another address is not affected; the notifications socket shares the address's budget.
