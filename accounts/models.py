@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from .validators import phone_validator
@@ -50,6 +51,36 @@ class User(AbstractUser):
                 name="operator_has_county",
             )
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._auth_as_loaded = (user.__dict__.get("password"), user.__dict__.get("is_active"))
+        return user
+
+    def _ends_tokens(self) -> bool:
+        """A new password, or an active account deactivated, since this user was loaded."""
+        loaded = getattr(self, "_auth_as_loaded", None)
+        if loaded is None:
+            return False
+        password, active = loaded
+        changed_password = password is not None and self.__dict__.get("password", password) != password
+        deactivated = active is True and self.__dict__.get("is_active", True) is False
+        return changed_password or deactivated
+
+    def save(self, *args, **kwargs):
+        # One place for "every token of this user ends": whatever saves the user (the password API,
+        # the admin's password form or its "active" box, `manage.py changepassword`, a service).
+        ends_tokens = self.pk is not None and self._ends_tokens()
+        if ends_tokens:
+            self.token_version = F("token_version") + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "token_version"}
+        super().save(*args, **kwargs)
+        if ends_tokens:
+            self.refresh_from_db(fields=["token_version"])
+        if getattr(self, "_auth_as_loaded", None) is not None:  # tracked for users read from the database
+            self._auth_as_loaded = (self.__dict__.get("password"), self.__dict__.get("is_active"))
 
     def clean(self):
         super().clean()

@@ -1,9 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from regions.models import Region
 
 from .models import Role, User
+from .tokens import token_pair
 from .validators import phone_validator, username_validator
 
 
@@ -44,3 +46,29 @@ class UserOutput(serializers.ModelSerializer):
     def get_shop(self, user) -> int | None:
         merchant = getattr(user, "merchant", None) if user.role == Role.MERCHANT else None
         return merchant.pk if merchant else None
+
+
+class TokenObtainInput(TokenObtainPairSerializer):
+    @classmethod
+    def get_token(cls, user):
+        return token_pair(user)
+
+
+class TokenRefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class TokenPairOutput(serializers.Serializer):
+    refresh = serializers.CharField()
+    access = serializers.CharField()
+
+
+class LogoutInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+    everywhere = serializers.BooleanField(required=False, default=False,
+                                          help_text=_("End every token of the account, on every device."))
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})

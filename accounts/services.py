@@ -1,7 +1,10 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from core.errors import ValidationFailed
 from regions.models import Region
@@ -49,4 +52,27 @@ def _user_create(*, username, password, role, phone="", email="", county=None) -
         raise ValidationFailed(
             _("Some fields are invalid."), fields={"username": [_("A user with that username already exists.")]}
         ) from None
+    return user
+
+
+def user_revoke_tokens(user: User) -> None:
+    """End every access and refresh token the user holds: raise ``token_version`` (every token
+    carries it; core/jwt_auth.py refuses an older one) and blacklist the outstanding refresh tokens.
+    Used on a merchant's suspension, a refresh token's reuse, and "sign out everywhere"; a password
+    change and a deactivation raise the version in ``User.save``."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    live = OutstandingToken.objects.filter(user_id=user.pk, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=row) for row in live], ignore_conflicts=True)
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
+    """A new password ends every token issued before (``User.save`` raises the version)."""
+    if not user.check_password(old_password):
+        raise ValidationFailed(_("The current password is wrong."), code="wrong_password",
+                               fields={"old_password": [_("The current password is wrong.")]})
+    _validated_password(new_password, user)
+    user.set_password(new_password)
+    user.save()
     return user

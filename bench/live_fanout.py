@@ -53,6 +53,7 @@ def server_env(fanout: str, layer: str) -> dict:
         "SECRET_KEY": "bench-secret-key-" + "b" * 40,
         "PAYMENT_WEBHOOK_SECRET": "bench",
         "MEDIA_HOOK_SECRET": "bench",
+        "WS_MAX_SOCKETS_PER_ADDRESS": "0",  # every client is on loopback: the per-address limit is off
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

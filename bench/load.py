@@ -32,6 +32,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -115,8 +116,20 @@ def _signed_webhook(api: Api, payment: dict, secret: str) -> None:
              headers={"Content-Type": "application/json", "X-Cunbo-Signature": f"t={timestamp},v1={signature}"})
 
 
+_refresh_turn = threading.Lock()
+
+
+def _access_for(base: str, consumer: dict) -> str:
+    """Trade the consumer's refresh token for an access token and keep the rotated refresh token (each is
+    good for one refresh; a reused one ends every token of its user)."""
+    with _refresh_turn:
+        pair = Api(base).call("POST", "/api/auth/token/refresh", json={"refresh": consumer["refresh"]})
+        consumer["refresh"] = pair["refresh"]
+    return pair["access"]
+
+
 def _shipped_order(base: str, consumer: dict, product: int, stream: int, merchant: Api, secret: str) -> int:
-    buyer = Api(base, Api(base).call("POST", "/api/auth/token/refresh", json={"refresh": consumer["refresh"]})["access"])
+    buyer = Api(base, _access_for(base, consumer))
     order = buyer.call("POST", "/api/orders/", expect=201, headers={"Idempotency-Key": uuid.uuid4().hex},
                        json={"items": [{"product": product, "quantity": 1}], "address": consumer["address"],
                              "stream": stream})

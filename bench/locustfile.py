@@ -39,6 +39,7 @@ import time
 import uuid
 
 import gevent
+import gevent.lock
 import websocket
 from locust import HttpUser, between, events, task
 from urllib3.util.retry import Retry
@@ -49,6 +50,9 @@ SEARCH_TERMS = ["黄瓜", "番茄", "茶", "寿光", "云雾", "彩椒"]
 ECHO_GRACE_S = 10.0
 EXPECTED_REFUSALS = {"sold_out", "over_buyer_limit", "offer_not_live", "out_of_stock"}
 _consumers = itertools.cycle(DATA["consumers"])
+# A refresh token is good for one refresh (it rotates; a reused one ends every token of its user): users
+# sharing a consumer take turns and keep the rotated one, as one app on one phone does.
+_refresh_turns: collections.defaultdict = collections.defaultdict(gevent.lock.Semaphore)
 _operators = itertools.cycle(DATA["operators"])
 statuses: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
 
@@ -114,13 +118,15 @@ class ConsumerUser(HttpUser):
     def on_start(self):
         _retry_stale_connections(self.client)
         self.consumer = next(_consumers)
-        with self.client.post("/api/auth/token/refresh", json={"refresh": self.consumer["refresh"]},
-                              name="POST /api/auth/token/refresh", catch_response=True) as response:
+        with _refresh_turns[self.consumer["username"]], self.client.post(
+                "/api/auth/token/refresh", json={"refresh": self.consumer["refresh"]},
+                name="POST /api/auth/token/refresh", catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"refresh: {response.status_code}")
                 self.stop()
                 return
             self.access = response.json()["access"]
+            self.consumer["refresh"] = response.json()["refresh"]
         self.client.headers["Authorization"] = f"Bearer {self.access}"
         self.client.get(f"/api/streams/{DATA['stream']}/", name="GET /api/streams/[id]/")
         self.room = LiveRoom(self.host, DATA["stream"], self.access, DATA["origin"])

@@ -48,6 +48,7 @@ os.environ.setdefault("DEBUG", "0")  # production settings: no query log in the 
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "b" * 40)
 os.environ.setdefault("PAYMENT_WEBHOOK_SECRET", "bench-webhook-secret")
 os.environ["NOTIFICATIONS_DEFAULT_QUIET_HOURS"] = ""
+os.environ.setdefault("WS_MAX_SOCKETS_PER_ADDRESS", "0")  # every socket is on loopback
 os.environ["LOG_LEVEL"] = "WARNING"
 SPOOL = Path(tempfile.mkdtemp(prefix="cunbo-bench-")) / "sms.jsonl"
 os.environ["NOTIFICATIONS_SMS_BACKEND"] = "notifications.sms.FileSmsSender"

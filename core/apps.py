@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401
+        from .logfilters import install
+
+        install()  # the handlers configured before Django (uvicorn's access log) redact secrets too

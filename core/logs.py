@@ -79,8 +79,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id.get()),
         }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            # exc_text first: RedactSecrets (core/logfilters.py) leaves the redacted traceback there.
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
@@ -100,7 +101,10 @@ def connect_celery() -> None:
         """A worker's own handlers (its --logfile, its console) write what the web's do."""
         from django.conf import settings
 
+        from .logfilters import add_to
+
         for handler in logger.handlers if logger is not None else []:
+            add_to(handler)  # secrets redacted in the worker's lines too
             handler.addFilter(RequestIdFilter())
             if getattr(settings, "LOG_FORMAT", "plain") == "json":
                 handler.setFormatter(JsonFormatter())

@@ -6,6 +6,11 @@ and hands the client's messages to the services. Room events do not pass through
 it: the room process writes them straight to the socket (``hub`` mode), or the
 Channels group delivers them here (``layer`` mode).
 
+Signing in and staying signed in is ``core.ws_auth``'s: the connect-time ``scope["auth"]``, an
+``auth`` message, and before each message of a signed-in socket ``SocketAuth.still_valid`` (token
+expiry; the user's ``is_active`` and ``token_version`` re-read every ``WS_AUTH_RECHECK_S``): when it
+no longer is, ``error`` {``auth_expired``} and close 4401.
+
 Client messages: ``chat.send`` {text}; ``auth`` {token}; for the stream's owner
 ``chat.delete`` {id}, ``chat.mute`` {user}, ``chat.unmute`` {user}. Anything
 else, malformed JSON, or a refused action answers ``error`` {code, message} and
@@ -15,23 +20,21 @@ the socket stays open; a frame over ``LIVE_ROOM_MAX_FRAME_BYTES`` closes it (100
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
-from rest_framework_simplejwt.tokens import AccessToken
 
 from core.errors import DomainError
 from core.frames import FrameRefused, read_frame
 from core.i18n import language_for
-from core.ws_auth import user_for_token
+from core.ws_auth import CLOSE_AUTH_ENDED, SocketAuth, socket_auth
+from core.ws_limits import address_key
 
 from . import events, services
 from .realtime.hub import room_process
@@ -45,11 +48,6 @@ NO_LAYER = "livestream-room-without-channel-layer"
 MAX_CHAT_IN_FLIGHT = 20  # lines of one socket waiting for the chat writer
 
 
-def _token_expiry(raw: str) -> float | None:
-    try:
-        return float(AccessToken(raw)["exp"])
-    except Exception:  # noqa: BLE001 - a bad token was already refused by user_for_token
-        return None
 
 
 class LiveRoomConsumer(AsyncWebsocketConsumer):
@@ -73,11 +71,8 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         self.socket_id = uuid.uuid4().hex
         self.joined = False
         self.chat_in_flight = 0
-        self.user = self.scope.get("user") or AnonymousUser()
-        self.auth_expires = None
-        if self.user.is_authenticated:
-            token = dict(_query(self.scope)).get("token", "")
-            self.auth_expires = _token_expiry(token)
+        self.auth = self.scope.get("auth") or SocketAuth()
+        self.user = self.auth.user
         self.outbox = Outbox(self.base_send, limit=settings.LIVE_ROOM_SEND_QUEUE)
         process = room_process()
         info = await process.info(self.stream_id)
@@ -92,7 +87,7 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             if self.channel_layer is not None:
                 await self.channel_layer.group_add(events.stream_group(self.stream_id), self.channel_name)
             self.joined = True  # from here on, disconnect() leaves (even a half-done join)
-            await process.join(self.stream_id, self.socket_id, self.outbox)
+            await process.join(self.stream_id, self.socket_id, self.outbox, viewer=self._viewer())
             frames = await process.snapshot(self.stream_id, room_snapshot_frames)
         except Exception:
             logger.exception("could not join live room %s", self.stream_id)
@@ -124,6 +119,10 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             if refused.close_code:
                 await self.close(code=refused.close_code)
             return
+        if self.auth.signed_in and not await self.auth.still_valid():
+            self._error("auth_expired", _("Your sign-in has ended; sign in again and reconnect."))
+            await self.close(code=CLOSE_AUTH_ENDED)
+            return
         handler = self.HANDLERS.get(message["type"])
         if handler is None:
             self._error("unknown_type", _("Unknown message type."))
@@ -136,17 +135,23 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
     # --- client messages ------------------------------------------------------------
 
     async def _auth(self, message):
-        raw = message.get("token")
-        user = await user_for_token(raw) if isinstance(raw, str) and raw else AnonymousUser()
-        if not user.is_authenticated:
+        auth = await socket_auth(message.get("token"))
+        if not auth.signed_in:
             self._error("not_authenticated", _("That token is not valid; you can watch but not chat."))
             return
-        self.user, self.auth_expires = user, _token_expiry(raw)
+        self.auth, self.user = auth, auth.user
+        if self.joined:
+            room_process().identify(self.stream_id, self.socket_id, self._viewer())
+
+    def _viewer(self) -> str:
+        """Who counts as one viewer (realtime/hub.py): a signed-in user, else a client address."""
+        if self.auth.signed_in:
+            return f"u{self.user.pk}"
+        address = self.scope.get("client_address")
+        return f"a{address_key(address)}" if address else f"s{self.socket_id}"
 
     def _signed_in(self) -> bool:
-        if self.user.is_authenticated and self.auth_expires is not None and time.time() >= self.auth_expires:
-            self.user = AnonymousUser()  # the token expired: send a fresh one with an auth message
-        return self.user.is_authenticated
+        return self.auth.signed_in  # still valid: receive() checked it before this message
 
     async def _chat_send(self, message):
         if not self._signed_in():
@@ -199,9 +204,3 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
         with translation.override(language_for(self.scope, self.user)):
             text = events.error_frame(code, force_str(message))
         self.outbox.push({"type": "websocket.send", "text": text})
-
-
-def _query(scope):
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(scope.get("query_string", b"").decode(errors="ignore"))

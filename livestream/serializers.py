@@ -108,7 +108,8 @@ class StreamTotals(serializers.Serializer):
 class StreamListOutput(serializers.ModelSerializer):
     merchant = StreamShop()
     playback_url = serializers.SerializerMethodField()
-    viewers = serializers.SerializerMethodField(help_text=_("Sockets in the room now (live streams)."))
+    viewers = serializers.SerializerMethodField(help_text=_(
+        "Viewers in the room now (live streams): distinct signed-in users and anonymous addresses."))
 
     class Meta:
         model = Stream

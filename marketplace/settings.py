@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework_simplejwt",  # for its translations (its token errors in zh-hans)
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -204,7 +205,15 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # A refresh answers a new refresh token and ends the old one; the old one used again ends every
+    # token of its user (reuse detection, accounts/tokens.py). Every token carries the user's
+    # token_version ("ver"), checked by core/jwt_auth.py on HTTP and on the sockets.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.TokenObtainInput",
 }
+# A signed-in socket re-reads its user's is_active and token_version this often (core/ws_auth.py).
+WS_AUTH_RECHECK_S = env.float("WS_AUTH_RECHECK_S", default=30.0)
 
 # --- i18n / time ---------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -243,7 +252,7 @@ MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 # --- REST framework ------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.AccessTokenAuthentication",
+        "accounts.authentication.AccessTokenAuthentication",  # core.jwt_auth's rule, the user read by one SELECT
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
@@ -262,6 +271,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
+        "password_change": env("THROTTLE_PASSWORD_CHANGE", default="5/min"),
         "checkout_user": env("THROTTLE_CHECKOUT_USER", default="30/min"),
         "checkout_ip": env("THROTTLE_CHECKOUT_IP", default="300/min"),
         "trace_ip": env("THROTTLE_TRACE_IP", default="60/min"),
@@ -335,13 +345,15 @@ LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    # redact: token=, secret=, access=, refresh=, password= values never reach a log line
+    # (core/logfilters.py; also installed on uvicorn's and Celery's own handlers).
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}, "redact": {"()": "core.logfilters.RedactSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["request_id"]}},
+                             "filters": ["redact", "request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -405,6 +417,10 @@ if REDIS_URL and env("LIVE_CHANNEL_LAYER", default="") == "pubsub":
 # Every socket's frame cap, enforced by the application whatever the server's --ws-max-size
 # (core/frames.py); a consumer may set a smaller one (the live room's, the notifications socket's).
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=64 * 1024)
+# Open sockets per client address, both routes (core/ws_limits.py; 0: no limit); the count's TTL
+# bounds what a crashed process leaves counted.
+WS_MAX_SOCKETS_PER_ADDRESS = env.int("WS_MAX_SOCKETS_PER_ADDRESS", default=20)
+WS_ADDRESS_COUNT_TTL_S = env.int("WS_ADDRESS_COUNT_TTL_S", default=6 * 3600)
 LIVE_ROOM_MAX_FRAME_BYTES = env.int("LIVE_ROOM_MAX_FRAME_BYTES", default=4096)
 LIVE_ROOM_SEND_QUEUE = 500  # frames queued for one slow socket before it is closed
 # After a Redis call of the room fails (Redis paused or away), skip Redis this long before trying again.

@@ -1,7 +1,9 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
+
+from core.jwt_auth import TOKEN_VERSION_CLAIM
 
 from . import factories
 
@@ -19,7 +21,10 @@ def api_client():
 
 
 def bearer(user) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    """An access token for ``user`` at its token version (as loaded), made without the database."""
+    token = AccessToken.for_user(user)
+    token[TOKEN_VERSION_CLAIM] = user.token_version
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -10,7 +10,13 @@ frame published once reaches every socket of the stream whichever process holds
 it. Channels is kept for what it does well: the handshake, auth, the client's own
 messages.
 
-It also keeps presence (see ``presence.py``): joins and leaves are batched into
+It also keeps presence (see ``presence.py``). A viewer is a client, not a socket: each socket
+joins under its viewer key (``u<user id>`` signed in, ``a<client address>`` anonymous,
+``livestream.consumers``), the room counts its sockets per key, and the presence member is the
+key itself — added when a key's first local socket joins, removed when its last one leaves — so
+twenty tabs of one person, or of one address, are one viewer, and the count and the stored peak
+never exceed the distinct clients. (A key open on two processes is one member; when one process
+removes it, the other's next heartbeat puts it back.) Joins and leaves are batched into
 one pipeline per loop turn, each process refreshes its members every heartbeat,
 and once a second it offers to broadcast ``stream.viewers`` for its streams (the
 Redis script lets one process per stream win and only when the count changed).
@@ -49,12 +55,14 @@ def _warn(what: str, exc: BaseException) -> None:
 
 
 class Room:
-    __slots__ = ("stream_id", "channel", "sockets", "ready", "snapshot", "generation")
+    __slots__ = ("stream_id", "channel", "sockets", "viewers", "viewer_sockets", "ready", "snapshot", "generation")
 
     def __init__(self, stream_id: int, loop):
         self.stream_id = stream_id
         self.channel = room_redis.room_channel(stream_id).encode()
         self.sockets: dict[str, object] = {}
+        self.viewers: dict[str, str] = {}  # socket id -> viewer key
+        self.viewer_sockets: dict[str, int] = {}  # viewer key -> local sockets
         self.ready: asyncio.Future = loop.create_future()
         self.snapshot: list[str] | None = None
         self.generation = 0
@@ -82,7 +90,7 @@ class RoomProcess:
 
     # --- membership ------------------------------------------------------------------
 
-    async def join(self, stream_id: int, socket_id: str, outbox) -> None:
+    async def join(self, stream_id: int, socket_id: str, outbox, viewer: str | None = None) -> None:
         async with self.lock:
             if not self.rooms:
                 try:
@@ -99,15 +107,51 @@ class RoomProcess:
                 else:
                     room.ready.set_result(True)
             room.sockets[socket_id] = outbox
+            first = self._viewer_add(room, socket_id, viewer or f"s{self.id}:{socket_id}")
         await asyncio.wait_for(asyncio.shield(room.ready), _SUBSCRIBE_TIMEOUT_S)
-        self._presence_change(stream_id, added=self._member(socket_id))
+        if first:
+            self._presence_change(stream_id, added=first)
+
+    @staticmethod
+    def _viewer_add(room: Room, socket_id: str, viewer: str) -> str | None:
+        """Count the socket under ``viewer``; the key if it is the viewer's first local socket."""
+        room.viewers[socket_id] = viewer
+        room.viewer_sockets[viewer] = room.viewer_sockets.get(viewer, 0) + 1
+        return viewer if room.viewer_sockets[viewer] == 1 else None
+
+    @staticmethod
+    def _viewer_remove(room: Room, socket_id: str) -> str | None:
+        """Stop counting the socket; its key if that was the viewer's last local socket."""
+        viewer = room.viewers.pop(socket_id, None)
+        if viewer is None:
+            return None
+        left = room.viewer_sockets[viewer] - 1
+        if left:
+            room.viewer_sockets[viewer] = left
+            return None
+        del room.viewer_sockets[viewer]
+        return viewer
+
+    def identify(self, stream_id: int, socket_id: str, viewer: str) -> None:
+        """The socket signed in: count it under its user from now on."""
+        room = self.rooms.get(stream_id)
+        if room is None or socket_id not in room.sockets or room.viewers.get(socket_id) == viewer:
+            return
+        gone = self._viewer_remove(room, socket_id)
+        first = self._viewer_add(room, socket_id, viewer)
+        if gone:
+            self._presence_change(stream_id, removed=gone)
+        if first:
+            self._presence_change(stream_id, added=first)
 
     async def leave(self, stream_id: int, socket_id: str) -> None:
         async with self.lock:
             room = self.rooms.get(stream_id)
             if room is None or room.sockets.pop(socket_id, None) is None:
                 return
-            self._presence_change(stream_id, removed=self._member(socket_id))
+            gone = self._viewer_remove(room, socket_id)
+            if gone:
+                self._presence_change(stream_id, removed=gone)
             if room.sockets:
                 return
             del self.rooms[stream_id]
@@ -120,9 +164,6 @@ class RoomProcess:
     def local_count(self, stream_id: int) -> int:
         room = self.rooms.get(stream_id)
         return len(room.sockets) if room else 0
-
-    def _member(self, socket_id: str) -> str:
-        return f"{self.id}:{socket_id}"
 
     # --- what a joining socket needs -----------------------------------------------
 
@@ -213,6 +254,9 @@ class RoomProcess:
 
     def _presence_change(self, stream_id: int, *, added: str | None = None, removed: str | None = None) -> None:
         if added:
+            gone = self._removed.get(stream_id)
+            if gone and added in gone:  # left and came back within one loop turn: it never went
+                gone.remove(added)
             self._added.setdefault(stream_id, []).append(added)
         if removed:
             pending = self._added.get(stream_id)
@@ -251,7 +295,7 @@ class RoomProcess:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(settings.LIVE_VIEWER_HEARTBEAT_S)
-            members = {sid: [self._member(s) for s in room.sockets] for sid, room in self.rooms.items()}
+            members = {sid: list(room.viewer_sockets) for sid, room in self.rooms.items()}
             try:
                 await self.presence.refresh(members)
             except Exception as exc:  # noqa: BLE001

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import user_revoke_tokens
 from core.errors import Conflict, DomainError, InvalidTransition, ValidationFailed
 from core.uploads import check_upload
 from notifications.services import notify
@@ -155,6 +156,8 @@ def merchant_review(*, merchant_id: int, actor, decision: str, reason: str = "")
     if target == S.APPROVED:
         _require_identity(merchant)
     merchant_transition(merchant=merchant, to=target, actor=actor, reason=reason)
+    if target == S.SUSPENDED:
+        user_revoke_tokens(merchant.user)  # a suspended shop's sessions end (API and sockets)
     kind = {"approve": "merchant.approved", "reject": "merchant.rejected", "suspend": "merchant.suspended",
             "reinstate": "merchant.reinstated"}[decision]
     notify(user=merchant.user, kind=kind, params={"merchant": merchant.pk, "shop": merchant.shop_name,

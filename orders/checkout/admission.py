@@ -13,10 +13,10 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts.authentication import verified_access_token
 from core.errors import ServiceUnavailable
+from core.jwt_auth import token_user_id as jwt_token_user_id
 
 from ..services.errors import OfferNotLive, OverBuyerLimit, SoldOut
 from .gate import ADMITTED, OVER_LIMIT, SOLD_OUT, GateLine, gate_release, gate_reserve, offer_gate_reset
@@ -27,12 +27,7 @@ def token_user_id(request) -> int | None:
     The token is verified once per request (the checkout throttle asks first; the authentication
     that loads the user later reuses it)."""
     token = verified_access_token(request)
-    if token is None:
-        return None
-    try:
-        return int(token[jwt_settings.USER_ID_CLAIM])
-    except (KeyError, TypeError, ValueError):
-        return None
+    return None if token is None else jwt_token_user_id(token)
 
 
 def offer_lines_of(data) -> list[tuple[int, int]]:

@@ -1,17 +1,19 @@
-"""The API's authentication copies simplejwt's user loading; it must answer as simplejwt does.
+"""The API's authentication loads the user its own way; it must answer as the token rule does.
 
-``AccessTokenAuthentication.get_user`` reads the user with one plain SELECT instead of simplejwt's
-queryset; for every kind of token it must accept and refuse exactly what simplejwt does.
+``AccessTokenAuthentication.get_user`` reads the user with one plain SELECT instead of a queryset;
+for every kind of token it must accept and refuse exactly what ``core.jwt_auth``'s
+``JWTAuthentication`` (the rule the sockets apply too) does.
 (``checkout_input_plain``, the checkout's copy of ``CheckoutInput``, is compared in
 tests/orders/test_checkout.py.)
 """
 
 import pytest
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import AccessTokenAuthentication
+from core.jwt_auth import JWTAuthentication
 from tests.factories import ConsumerFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,17 +33,19 @@ def _tokens():
     deleted = ConsumerFactory()
     deleted_token = AccessToken.for_user(deleted)
     deleted.delete()
-    no_user = AccessToken.for_user(ConsumerFactory())
-    del no_user["user_id"]
+    revoked_user = ConsumerFactory()
+    revoked = AccessToken.for_user(revoked_user)
+    type(revoked_user).objects.filter(pk=revoked_user.pk).update(token_version=revoked_user.token_version + 1)
     return {"active": AccessToken.for_user(active), "inactive": AccessToken.for_user(inactive),
-            "deleted": deleted_token, "no user claim": no_user}
+            "deleted": deleted_token, "revoked": revoked}
 
 
-def test_the_checkout_reads_the_same_user_as_simplejwt_for_every_kind_of_token():
+def test_the_api_reads_the_same_user_as_the_token_rule_for_every_kind_of_token():
     answers = {name: (_answer(AccessTokenAuthentication(), token), _answer(JWTAuthentication(), token))
                for name, token in _tokens().items()}
     for name, (copy, original) in answers.items():
         assert copy == original, name
     assert answers["active"][0][0] == "user"
-    assert {answers[name][0][0] for name in ("inactive", "deleted", "no user claim")} == {
-        "AuthenticationFailed", "InvalidToken"}
+    assert {answers[name][0] for name in ("inactive", "deleted", "revoked")} == {
+        ("UserInactive", {"detail": "user_inactive"}), ("UserNotFound", {"detail": "user_not_found"}),
+        ("TokenRevoked", {"detail": "token_revoked"})}

@@ -326,7 +326,10 @@ def test_suspended_shop_products_vanish_at_once(client_for, shop, operator, api_
                                 format="json")
     assert api_client.get("/api/products/").json()["count"] == 0
     assert api_client.get(f"/api/products/{product.pk}/").status_code == 404
-    assert client_for(shop.user).get("/api/products/?mine=1").json()["count"] == 1  # the owner still sees it
+    # The suspension ended the owner's sessions; signed in again, the owner still sees the product.
+    assert client_for(shop.user).get("/api/products/?mine=1").status_code == 401
+    shop.user.refresh_from_db()
+    assert client_for(shop.user).get("/api/products/?mine=1").json()["count"] == 1
     assert Product.objects.get(pk=product.pk).status == "listed"  # and it is back on reinstatement
     CredentialFactory(merchant=shop, kind="business_license", number=uscc_number(9), expires_at=None)
     reinstated = client_for(operator).post(f"/api/merchants/{shop.pk}/review/", {"decision": "reinstate"},

@@ -39,11 +39,13 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None
 
 
 @contextlib.contextmanager
-def uvicorn_servers(count: int, workdir: pathlib.Path, **env_overrides):
-    """Start ``count`` uvicorn processes (one worker each); yields [(port, log_path), ...]."""
+def uvicorn_servers(count: int, workdir: pathlib.Path, *, log_level: str = "warning", **env_overrides):
+    """Start ``count`` uvicorn processes (one worker each); yields [(port, log_path), ...].
+
+    Their clients all come from loopback: the per-address socket limit is off unless overridden."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.test_settings",
            "CUNBO_TEST_DATABASE_URL": _database_url(), "CUNBO_TEST_REDIS_URL": settings.REDIS_URL,
-           "MEDIA_HOOK_SECRET": "unused", **env_overrides}
+           "MEDIA_HOOK_SECRET": "unused", "WS_MAX_SOCKETS_PER_ADDRESS": "0", **env_overrides}
     procs = []
     try:
         for _ in range(count):
@@ -52,7 +54,7 @@ def uvicorn_servers(count: int, workdir: pathlib.Path, **env_overrides):
             with open(log, "wb") as out:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "uvicorn", "marketplace.asgi:application", "--host", "127.0.0.1",
-                     "--port", str(port), "--ws-per-message-deflate", "false", "--log-level", "warning",
+                     "--port", str(port), "--ws-per-message-deflate", "false", "--log-level", log_level,
                      "--backlog", "4096"],
                     cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             procs.append((proc, port, log))

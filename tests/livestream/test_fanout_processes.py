@@ -30,11 +30,15 @@ def in_thread(fn, **kwargs):
     return asyncio.to_thread(call)
 
 
-async def open_socket(port: int, stream_id: int, token: str | None = None):
+async def open_socket(port: int, stream_id: int, token: str | None = None, *, client: int | None = None):
+    """``client``: an anonymous viewer of its own (a distinct address, as the trusted proxy on loopback
+    reports it in X-Forwarded-For): a room counts distinct clients, not sockets."""
     from websockets.asyncio.client import connect
 
     url = f"ws://127.0.0.1:{port}/ws/streams/{stream_id}/" + (f"?token={token}" if token else "")
-    return await connect(url, origin=ORIGIN, compression=None, open_timeout=60, ping_interval=None, max_size=None)
+    headers = {"X-Forwarded-For": f"10.{client >> 16 & 255}.{client >> 8 & 255}.{client & 255}"} if client else None
+    return await connect(url, origin=ORIGIN, compression=None, open_timeout=60, ping_interval=None, max_size=None,
+                         additional_headers=headers)
 
 
 async def next_of(ws, kind: str, timeout: float = 15.0, where=lambda e: True) -> dict:
@@ -55,8 +59,8 @@ def test_every_event_reaches_sockets_on_every_process(live_stream, viewer, owner
     with uvicorn_servers(2, tmp_path) as [(a, _), (b, _)]:
         async def scenario():
             alice = await open_socket(a, live_stream.pk, token_for(viewer))
-            bob = await open_socket(b, live_stream.pk)
-            carol = await open_socket(b, live_stream.pk)
+            bob = await open_socket(b, live_stream.pk, client=1)
+            carol = await open_socket(b, live_stream.pk, client=2)
             everyone = (alice, bob, carol)
             for ws in everyone:
                 assert (await next_of(ws, "stream.status"))["status"] == "live"
@@ -87,7 +91,8 @@ def test_a_burst_of_1000_connects_and_disconnects(live_stream, tmp_path):
 
         async def scenario():
             started = time.monotonic()
-            sockets = await asyncio.gather(*(open_socket(ports[i % 2], live_stream.pk) for i in range(1000)),
+            sockets = await asyncio.gather(*(open_socket(ports[i % 2], live_stream.pk, client=i + 1)
+                                             for i in range(1000)),
                                            return_exceptions=True)
             failed = [s for s in sockets if isinstance(s, BaseException)]
             assert not failed, f"{len(failed)} refused handshakes, e.g. {failed[0]!r}"

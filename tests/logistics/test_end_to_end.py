@@ -5,7 +5,7 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from logistics.models import Shipment
 from marketplace.asgi import application
@@ -22,7 +22,7 @@ async def test_a_parcel_walks_the_route_and_every_notice_arrives_once(net, order
     spool = tmp_path / "sms.jsonl"
     worker = Worker(tmp_path, sms_file=spool)
     await sync_to_async(worker.start)()
-    socket = WebsocketCommunicator(application, f"/ws/notifications/?token={RefreshToken.for_user(net.buyer).access_token}",
+    socket = WebsocketCommunicator(application, f"/ws/notifications/?token={AccessToken.for_user(net.buyer)}",
                                    headers=[(b"origin", b"http://testserver")])
     try:
         assert (await socket.connect())[0]

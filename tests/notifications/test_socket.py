@@ -3,7 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from marketplace.asgi import application
 from notifications.services import notify
@@ -16,7 +16,7 @@ ORIGIN = [(b"origin", b"http://testserver")]
 
 
 def token_for(user) -> str:
-    return str(RefreshToken.for_user(user).access_token)
+    return str(AccessToken.for_user(user))
 
 
 @sync_to_async

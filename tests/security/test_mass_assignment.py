@@ -244,6 +244,12 @@ WRITES: dict[tuple[str, str], Write] = {
     ("auth-token-refresh", "POST"): Write(
         actor=lambda w: None, status=200, stored=None,
         body=lambda w: {"refresh": _refresh_token(w.a.consumer)}),
+    ("auth-logout", "POST"): Write(
+        actor=lambda w: None, status=204, stored=None,
+        body=lambda w: {"refresh": _refresh_token(w.a.consumer)}),
+    ("auth-password", "POST"): Write(
+        actor=a_consumer, status=200, stored=None,
+        body=lambda w: {"old_password": "Str0ng-pass-村播", "new_password": "An0ther-pass-村播"}),
     ("operator-create", "POST"): Write(
         actor=lambda w: w.admin, status=201, stored=by_id("accounts.User"), writable=frozenset({"county"}),
         body=lambda w: {"username": "new_operator", "password": "Str0ng-pass-村播", "county": w.a.county.pk},
