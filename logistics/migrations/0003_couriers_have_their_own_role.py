@@ -1,6 +1,6 @@
 """Courier accounts were stored as full operators (role ``operator`` with a courier profile), so a
 courier could vet shops and resolve disputes. Every user with a courier profile takes the
-``courier`` role: scan and carry only (docs/security-round2/uploads.md)."""
+``courier`` role: scan and carry only (docs/security.md, "Hostile input, round two")."""
 
 from django.db import migrations
 

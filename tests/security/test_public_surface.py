@@ -1,4 +1,4 @@
-"""What is public on purpose (issue #12, finding 14; docs/security-round2/uploads.md): the OpenAPI
+"""What is public on purpose (issue #12, finding 14; docs/security.md, "Hostile input, round two"): the OpenAPI
 schema (it describes only what the routes themselves enforce) and the server's name. The app adds
 no ``Server`` header of its own, so nothing it sends names a version."""
 
