@@ -31,14 +31,16 @@ from ..services.holds import NO_LIMIT
 from .sql_names import sql
 
 # Tables and statuses are the models' own (sql_names.py): the templates name them in braces.
-_OFFER_TAKE = sql("""
-UPDATE {offer} SET remaining = remaining - %(n)s,
-  status = CASE WHEN remaining = %(n)s THEN '{offer_ended}' ELSE status END,
-  end_reason = CASE WHEN remaining = %(n)s THEN '{offer_sold_out}' ELSE end_reason END,
-  ended_at = CASE WHEN remaining = %(n)s THEN %(now)s ELSE ended_at END
-WHERE id = %(id)s AND status = '{offer_live}' AND ends_at > %(now)s AND remaining >= %(n)s
-RETURNING remaining
-""")
+# Taking units from a live offer, and ending it as sold out when they were its last: one UPDATE,
+# written once, used alone and inside the one-statement checkout (with its own parameter names).
+_TAKE_OFFER_UNITS = """UPDATE {{offer}} SET remaining = remaining - %({n})s,
+  status = CASE WHEN remaining = %({n})s THEN '{{offer_ended}}' ELSE status END,
+  end_reason = CASE WHEN remaining = %({n})s THEN '{{offer_sold_out}}' ELSE end_reason END,
+  ended_at = CASE WHEN remaining = %({n})s THEN %(now)s ELSE ended_at END
+WHERE id = %({id})s AND status = '{{offer_live}}' AND ends_at > %(now)s AND remaining >= %({n})s
+RETURNING remaining"""
+
+_OFFER_TAKE = sql(_TAKE_OFFER_UNITS.format(n="n", id="id"))
 _BUYER_UNITS = sql("""
 INSERT INTO {offerpurchase} (offer_id, buyer_id, quantity) VALUES (%s, %s, %s)
 ON CONFLICT (offer_id, buyer_id) DO UPDATE SET quantity = {offerpurchase}.quantity + EXCLUDED.quantity
@@ -219,12 +221,7 @@ SELECT (SELECT count(*) FROM holds), (SELECT count(*) FROM counters), (SELECT co
 # the statement alone (the deferred foreign-key checks and the commit).
 _WRITE_WITH_OFFER = sql("""
 WITH taken AS (
-  UPDATE {offer} SET remaining = remaining - %(t_n)s,
-    status = CASE WHEN remaining = %(t_n)s THEN '{offer_ended}' ELSE status END,
-    end_reason = CASE WHEN remaining = %(t_n)s THEN '{offer_sold_out}' ELSE end_reason END,
-    ended_at = CASE WHEN remaining = %(t_n)s THEN %(now)s ELSE ended_at END
-  WHERE id = %(t_id)s AND status = '{offer_live}' AND ends_at > %(now)s AND remaining >= %(t_n)s
-  RETURNING remaining
+""" + _TAKE_OFFER_UNITS.format(n="t_n", id="t_id") + """
 ), """ + _ROWS + """
 SELECT CASE
   WHEN (SELECT count(*) FROM new_order) + (SELECT count(*) FROM merchant_orders) + (SELECT count(*) FROM order_lines)
