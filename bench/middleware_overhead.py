@@ -1,9 +1,11 @@
-"""Benchmark: what the request-id and metrics middlewares add to a request, in-process.
+"""Benchmark: what the project's own middlewares add to a request, in-process.
 
 The same view (``GET /api/health/live/``: no database, no cache) through Django's test client,
-with the project's middleware and with it less ``core.logs.RequestIdMiddleware`` and
-``core.metrics.MetricsMiddleware``, alternating rounds so both see the same machine. Prints the
-CPU time per request of each and their ratio (1.00 = free).
+with the project's middleware and with it less a group of ours, alternating rounds so all see the
+same machine: the operations group (``core.logs.RequestIdMiddleware``,
+``core.metrics.MetricsMiddleware``) and the hostile-input group (``core.proxy.TrustedProxyMiddleware``,
+``core.input_guard.InputGuardMiddleware``). Prints the CPU time per request of each and the ratios
+against the project less both groups (1.00 = free).
 
     DEBUG=1 .venv/bin/python bench/middleware_overhead.py --requests 4000 --rounds 5
 """
@@ -29,7 +31,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
-OURS = ("core.logs.RequestIdMiddleware", "core.metrics.MetricsMiddleware")
+OPS = ("core.logs.RequestIdMiddleware", "core.metrics.MetricsMiddleware")
+GUARDS = ("core.proxy.TrustedProxyMiddleware", "core.input_guard.InputGuardMiddleware")
 
 
 def per_request(client: Client, count: int) -> float:
@@ -39,25 +42,34 @@ def per_request(client: Client, count: int) -> float:
     return (time.process_time() - started) / count
 
 
+def _client_without(names: tuple[str, ...]) -> Client:
+    with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m not in names]):
+        client = Client()
+        per_request(client, 200)  # load the handler while the override holds
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    with_ours = Client()
-    with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m not in OURS]):
-        without = Client()
-        per_request(without, 200)  # load the handler while the override holds
-    per_request(with_ours, 200)
-    base, full = [], []
+    clients = {
+        "project less both groups (baseline)": _client_without(OPS + GUARDS),
+        "+ hostile-input guards (trusted proxy, input guard)": _client_without(OPS),
+        "+ operations (request id, metrics)": _client_without(GUARDS),
+        "project (both groups)": Client(),
+    }
+    per_request(clients["project (both groups)"], 200)
+    times: dict[str, list[float]] = {name: [] for name in clients}
     for _ in range(args.rounds):
-        base.append(per_request(without, args.requests))
-        full.append(per_request(with_ours, args.requests))
-    b, f = statistics.median(base), statistics.median(full)
-    print("| middleware | CPU µs / request | ratio |\n| --- | --- | --- |")
-    print(f"| project less request id + metrics (baseline) | {b * 1e6:.1f} | 1.00 |")
-    print(f"| project (request id + metrics) | {f * 1e6:.1f} | {f / b:.3f} |")
-    print(f"added: {(f - b) * 1e6:.1f} µs per request")
+        for name, client in clients.items():
+            times[name].append(per_request(client, args.requests))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    base = medians["project less both groups (baseline)"]
+    print("| middleware | CPU µs / request | ratio | added µs |\n| --- | --- | --- | --- |")
+    for name, value in medians.items():
+        print(f"| {name} | {value * 1e6:.1f} | {value / base:.3f} | {(value - base) * 1e6:+.1f} |")
 
 
 if __name__ == "__main__":
