@@ -122,8 +122,8 @@ class UserRateThrottle(WindowRateThrottle):
 
 
 def client_address(request) -> str:
-    """The caller's address as every per-address limit counts it (``NUM_PROXIES`` decides how
-    X-Forwarded-For is read); works on a DRF request and on a plain Django one (the admin)."""
+    """The caller's address as every per-address limit counts it (``REMOTE_ADDR``, the client's own
+    behind a trusted proxy: core/proxy.py); works on a DRF request and on a plain Django one (the admin)."""
     return BaseThrottle().get_ident(request)
 
 
