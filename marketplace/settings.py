@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "livestream",
     "orders",
     "payments",
+    "ledger",
     "logistics",
     "notifications",
 ]
@@ -185,6 +186,9 @@ CELERY_BEAT_SCHEDULE = {
     "orders-auto-confirm": {"task": "orders.auto_confirm", "schedule": timedelta(hours=1)},
     "orders-escalate-disputes": {"task": "orders.escalate_disputes", "schedule": timedelta(minutes=1)},
     "payments-retry-refunds": {"task": "payments.retry_refunds", "schedule": timedelta(minutes=5)},
+    "ledger-release-due": {"task": "ledger.release_due", "schedule": timedelta(minutes=15)},
+    "ledger-flag-negative-balances": {"task": "ledger.flag_negative_balances",
+                                      "schedule": crontab(hour=2, minute=15)},
     "logistics-flag-overdue": {"task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)},
     "notifications-purge-deliveries": {"task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
@@ -460,6 +464,10 @@ ORDERS_AUTO_CONFIRM_AFTER = timedelta(days=env.int("ORDERS_AUTO_CONFIRM_DAYS", d
 ORDERS_DISPUTE_RESPONSE_WINDOW = timedelta(hours=env.int("ORDERS_DISPUTE_RESPONSE_HOURS", default=48))
 ORDERS_DISPUTE_MAX_PHOTOS = 6
 ORDERS_SWEEP_BATCH = 200
+# What the platform and the merchant's county keep of the goods when no commission rule applies
+# (orders/commission.py; admins keep the rules).
+ORDERS_DEFAULT_COMMISSION_RATE = Decimal(env("ORDERS_DEFAULT_COMMISSION_RATE", default="0.05"))
+ORDERS_DEFAULT_SERVICE_FEE_RATE = Decimal(env("ORDERS_DEFAULT_SERVICE_FEE_RATE", default="0.01"))
 # The hot-offer gate in Redis; PostgreSQL stays the truth and an unreachable Redis means the DB path.
 ORDERS_GATE_REDIS_URL = env("ORDERS_GATE_REDIS_URL", default=REDIS_URL)
 ORDERS_GATE_SOCKET_TIMEOUT = env.float("ORDERS_GATE_SOCKET_TIMEOUT", default=1.0)
@@ -471,6 +479,12 @@ ORDERS_CHECKOUT_QUEUE_TIMEOUT = env.float("ORDERS_CHECKOUT_QUEUE_TIMEOUT", defau
 PAYMENT_PROVIDERS = {"sandbox": "payments.providers.sandbox.SandboxProvider"}
 PAYMENT_DEFAULT_PROVIDER = "sandbox"
 PAYMENT_WEBHOOK_TOLERANCE_S = 300
+# What each provider keeps of a payment (the ledger posts it as an expense; the settlement file shows it).
+PAYMENT_FEE_RATES = {"sandbox": Decimal(env("PAYMENT_SANDBOX_FEE_RATE", default="0.006"))}
+# Settlement (docs/ledger.md): a completed merchant order's share becomes available this long after
+# completion, if no dispute is active; a balance negative this long is flagged to the admins.
+LEDGER_RETURN_WINDOW = timedelta(days=env.int("LEDGER_RETURN_WINDOW_DAYS", default=7))
+LEDGER_NEGATIVE_FLAG_AFTER = timedelta(days=env.int("LEDGER_NEGATIVE_FLAG_DAYS", default=7))
 
 # logistics and notifications
 # Target time per leg of a shipment's route, in hours: (normal, perishable).

@@ -7,4 +7,4 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from . import notices, receivers, sales  # noqa: F401 - notification kinds, event receivers, stream sales
+        from . import commission, notices, receivers, sales  # noqa: F401 - rule cache, notices, receivers, sales

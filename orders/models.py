@@ -68,6 +68,10 @@ class MerchantOrder(models.Model):
     delivery_fee = models.DecimalField(_("delivery fee"), **MONEY)
     total = models.DecimalField(_("total"), **MONEY)
     refunded_amount = models.DecimalField(_("refunded"), **MONEY)
+    # What the platform and the merchant's county keep of the goods, at the rates in force at
+    # checkout (orders/commission.py): later rule changes never rewrite an order's money.
+    commission = models.DecimalField(_("commission"), **MONEY)
+    service_fee = models.DecimalField(_("county service fee"), **MONEY)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -96,9 +100,55 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
     claims = models.JSONField(default=list, blank=True)
+    # The commission rule in force at checkout, copied (orders/commission.py).
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    service_fee_rate = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
 
     class Meta:
         ordering = ["pk"]
+
+
+RATE = {"max_digits": 5, "decimal_places": 4}
+
+
+class CommissionRule(models.Model):
+    """What the platform keeps (``commission_rate``) and what the merchant's county keeps for its
+    vetting and service stations (``service_fee_rate``) of the goods sold, by category and
+    optionally by county, from a date. The most specific rule in force wins (orders/commission.py);
+    the rates are copied onto each order line at checkout."""
+
+    category = models.ForeignKey("catalog.Category", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", verbose_name=_("category"),
+                                 help_text=_("Empty: every category (a sub-category inherits its parent's rule)."))
+    county = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("county"), limit_choices_to={"level": "county"},
+                               help_text=_("Empty: every county."))
+    commission_rate = models.DecimalField(_("commission rate"), **RATE,
+                                          help_text=_("A fraction of the goods: 0.0500 is 5 %."))
+    service_fee_rate = models.DecimalField(_("county service fee rate"), **RATE, default=Decimal("0"))
+    effective_from = models.DateTimeField(_("in force from"))
+    effective_until = models.DateTimeField(_("in force until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from", "-pk"]
+        verbose_name = _("commission rule")
+        verbose_name_plural = _("commission rules")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(commission_rate__gte=0, commission_rate__lte=Decimal("0.5"),
+                                                      service_fee_rate__gte=0,
+                                                      service_fee_rate__lte=Decimal("0.2")),
+                                   name="commission_rates_in_range"),
+            models.CheckConstraint(condition=models.Q(effective_until__isnull=True)
+                                   | models.Q(effective_until__gt=models.F("effective_from")),
+                                   name="commission_rule_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.category or '*'} / {self.county or '*'}: {self.commission_rate}"
 
 
 class OrderEvent(StatusEvent):

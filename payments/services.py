@@ -17,6 +17,7 @@ from orders.services.errors import PaymentWindowClosed
 from orders.services.lifecycle import order_mark_paid
 from orders.services.locks import merchant_orders_lock, order_lock
 
+from .domain_events import payment_received, refund_created, refund_paid
 from .models import Payment, Refund, WebhookEvent
 from .providers import UnknownProvider, get_provider
 from .status import PAYMENT_TRANSITIONS, PAYMENT_WORKFLOW, REFUND_WORKFLOW
@@ -119,9 +120,13 @@ def _apply(*, provider, order: Order, payment: Payment, notice) -> str:
         # Even past the deadline: the sweep has not cancelled it, so its units are still held.
         PAYMENT_WORKFLOW.transition(payment, Payment.Status.SUCCEEDED, reason=why)
         order_mark_paid(order=order)
+        payment_received.send(payment_id=payment.pk, order_id=order.pk, provider=payment.provider,
+                              amount=payment.amount, kept=True)
         return "paid"
     # Cancelled meanwhile (units already back on sale) or paid twice: all of it goes back.
     PAYMENT_WORKFLOW.transition(payment, Payment.Status.REFUNDED, reason=f"{why}: paid after the order was closed")
+    payment_received.send(payment_id=payment.pk, order_id=order.pk, provider=payment.provider, amount=payment.amount,
+                          kept=False)
     refund_create(payment=payment, amount=payment.amount,
                   reason=_("paid after the order was closed"))
     return "refunded_late"
@@ -132,6 +137,8 @@ def refund_create(*, payment: Payment, merchant_order_id: int | None = None, amo
     """A refund row now; the provider is called after commit (never while rows are locked)."""
     refund = Refund.objects.create(payment=payment, merchant_order_id=merchant_order_id, dispute_id=dispute_id,
                                    amount=amount, reason=reason[:200])
+    refund_created.send(refund_id=refund.pk, payment_id=payment.pk, merchant_order_id=merchant_order_id,
+                        amount=refund.amount)
     transaction.on_commit(lambda: _queue_refund(refund.pk))
     return refund
 
@@ -167,6 +174,7 @@ def refund_submit(*, refund_id: int) -> Refund:
             refund.provider_reference = result.reference
             REFUND_WORKFLOW.transition(refund, Refund.Status.SUCCEEDED, reason=f"provider: {result.reference}",
                                        update_fields=("provider_reference",))
+            refund_paid.send(refund_id=refund.pk, provider=refund.payment.provider, amount=refund.amount)
         elif refund.attempts >= REFUND_MAX_ATTEMPTS:
             refund.last_error = error
             REFUND_WORKFLOW.transition(refund, Refund.Status.FAILED, reason=error[:500], update_fields=("last_error",))

@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core.jwt_auth import TOKEN_VERSION_CLAIM
+from ledger.checks import ledger_check
 
 from . import factories
 
@@ -13,6 +14,25 @@ def _clean_redis():
     """Each test starts with an empty Redis database (cache, throttles, channel layer)."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _ledger_balances(request):
+    """After every test that used the database, the ledger's invariants hold (ledger/checks.py): every
+    posting and the whole ledger sum to zero, no settlement refunded beyond what was paid."""
+    yield
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if uses_db and request.node.rep_call_passed:
+        report = ledger_check()
+        assert report.ok, report.problems
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call_passed = report.passed
+    return report
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from livestream.models import Offer, Stream
 from merchants.models import Merchant
 from regions.models import Region
 
+from ..commission import RateBook, cents
 from ..models import CartItem, MerchantOrder, Order, OrderLine
 from ..services.errors import EmptyCart, OfferNotLive, OutOfStock, OverBuyerLimit, SoldOut
 from ..services.fees import delivery_fee
@@ -124,7 +125,8 @@ def _read_orm(lines, address, stream_id, now) -> dict:
                .values("id", "name", "county_id", "county__province").first())
     if village is not None:
         village["province"] = village.pop("county__province") or ""
-    products = [{"id": p.pk, "title": p.title, "unit": p.unit, "price": p.price, "claims": p.claims, "stock": p.stock,
+    products = [{"id": p.pk, "category_id": p.category_id,
+                 "title": p.title, "unit": p.unit, "price": p.price, "claims": p.claims, "stock": p.stock,
                  "status": p.status, "merchant_id": p.merchant_id, "merchant_status": p.merchant.status,
                  "shop_name": p.merchant.shop_name, "merchant_county_id": p.merchant.county_id,
                  "merchant_province": p.merchant.county.province or ""}
@@ -197,6 +199,7 @@ def checkout_plan(*, buyer, lines: list[CheckoutLine], address: CheckoutAddress,
                   payment_deadline=now + window, created_at=now)
     order.village = Region(pk=village["id"], name=village["name"], county_id=village["county_id"])
     mo_ids, line_ids = iter(snapshot["merchant_order_ids"]), iter(snapshot["line_ids"])
+    rate_book = RateBook(at=now)
     merchant_orders, all_rows = [], []
     for merchant_id in sorted(by_merchant):
         first = products[by_merchant[merchant_id][0].product_id]
@@ -207,11 +210,15 @@ def checkout_plan(*, buyer, lines: list[CheckoutLine], address: CheckoutAddress,
         for line in by_merchant[merchant_id]:
             product = products[line.product_id]
             price = offers[line.offer_id]["price"] if line.offer_id else product["price"]
+            rates = rate_book.rates(category_id=product["category_id"], county_id=first["merchant_county_id"])
             rows.append(OrderLine(pk=next(line_ids), merchant_order=mo, product_id=product["id"],
                                   offer_id=line.offer_id, title=product["title"], unit=product["unit"],
                                   unit_price=price, quantity=line.quantity,
-                                  line_total=(price * line.quantity).quantize(TWO), claims=list(product["claims"])))
+                                  line_total=(price * line.quantity).quantize(TWO), claims=list(product["claims"]),
+                                  commission_rate=rates.commission, service_fee_rate=rates.service_fee))
         mo.items_total = sum((r.line_total for r in rows), Decimal("0.00"))
+        mo.commission = sum((cents(r.line_total * r.commission_rate) for r in rows), Decimal("0.00"))
+        mo.service_fee = sum((cents(r.line_total * r.service_fee_rate) for r in rows), Decimal("0.00"))
         mo.delivery_fee = delivery_fee(merchant_county_id=first["merchant_county_id"],
                                        merchant_province=first["merchant_province"],
                                        to_county_id=village["county_id"], to_province=village["province"],

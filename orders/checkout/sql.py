@@ -126,6 +126,7 @@ SELECT
      WHERE r.id = %(village)s AND r.level = '{village}') v),
   (SELECT coalesce(json_agg(p), '[]') FROM (
      SELECT p.id, p.title, p.unit, p.price::text AS price, p.claims, p.status, p.merchant_id, p.stock,
+            p.category_id,
             m.status AS merchant_status, m.shop_name, m.county_id AS merchant_county_id,
             coalesce(mc.province, '') AS merchant_province
      FROM {product} p JOIN {merchant} m ON m.id = p.merchant_id
@@ -187,19 +188,22 @@ holds AS (""" + _HOLD_UPSERT.replace("{source}", """
   RETURNING id
 ), merchant_orders AS (
   INSERT INTO {merchantorder} (id, order_id, merchant_id, status, items_total, delivery_fee, total,
-                                    refunded_amount, shipped_at, delivered_at, completed_at)
-  SELECT t.id, %(order_id)s, t.merchant_id, %(status)s, t.items_total, t.fee, t.total, 0, NULL, NULL, NULL
+                                    refunded_amount, commission, service_fee, shipped_at, delivered_at, completed_at)
+  SELECT t.id, %(order_id)s, t.merchant_id, %(status)s, t.items_total, t.fee, t.total, 0, t.commission,
+         t.service_fee, NULL, NULL, NULL
   FROM unnest(%(m_id)s::bigint[], %(m_merchant)s::bigint[], %(m_items)s::numeric[], %(m_fee)s::numeric[],
-              %(m_total)s::numeric[]) AS t(id, merchant_id, items_total, fee, total)
+              %(m_total)s::numeric[], %(m_commission)s::numeric[], %(m_service)s::numeric[])
+       AS t(id, merchant_id, items_total, fee, total, commission, service_fee)
   RETURNING id
 ), order_lines AS (
   INSERT INTO {orderline} (id, merchant_order_id, product_id, offer_id, title, unit, unit_price, quantity,
-                                line_total, claims)
-  SELECT t.id, t.mo, t.product, t.offer, t.title, t.unit, t.price, t.quantity, t.total, t.claims::jsonb
+                                line_total, claims, commission_rate, service_fee_rate)
+  SELECT t.id, t.mo, t.product, t.offer, t.title, t.unit, t.price, t.quantity, t.total, t.claims::jsonb,
+         t.commission_rate, t.service_fee_rate
   FROM unnest(%(l_id)s::bigint[], %(l_mo)s::bigint[], %(l_product)s::bigint[], %(l_offer)s::bigint[],
               %(l_title)s::text[], %(l_unit)s::text[], %(l_price)s::numeric[], %(l_qty)s::integer[],
-              %(l_total)s::numeric[], %(l_claims)s::text[])
-       AS t(id, mo, product, offer, title, unit, price, quantity, total, claims)
+              %(l_total)s::numeric[], %(l_claims)s::text[], %(l_rate)s::numeric[], %(l_service_rate)s::numeric[])
+       AS t(id, mo, product, offer, title, unit, price, quantity, total, claims, commission_rate, service_fee_rate)
   RETURNING id
 ), bought AS (
   DELETE FROM {cartitem} WHERE id = ANY(%(cart)s::bigint[]) RETURNING id
@@ -257,12 +261,15 @@ def _params(*, order, merchant_orders, lines, holds, counters, cart_item_ids, an
         "m_id": [mo.pk for mo in merchant_orders], "m_merchant": [mo.merchant_id for mo in merchant_orders],
         "m_items": [mo.items_total for mo in merchant_orders], "m_fee": [mo.delivery_fee for mo in merchant_orders],
         "m_total": [mo.total for mo in merchant_orders],
+        "m_commission": [mo.commission for mo in merchant_orders],
+        "m_service": [mo.service_fee for mo in merchant_orders],
         "l_id": [ln.pk for ln in lines], "l_mo": [ln.merchant_order_id for ln in lines],
         "l_product": [ln.product_id for ln in lines], "l_offer": [ln.offer_id for ln in lines],
         "l_title": [ln.title for ln in lines], "l_unit": [ln.unit for ln in lines],
         "l_price": [ln.unit_price for ln in lines], "l_qty": [ln.quantity for ln in lines],
         "l_total": [ln.line_total for ln in lines],
         "l_claims": [json.dumps(ln.claims, ensure_ascii=False) for ln in lines],
+        "l_rate": [ln.commission_rate for ln in lines], "l_service_rate": [ln.service_fee_rate for ln in lines],
         "cart": cart_item_ids,
         "a_key": answer.key_id if answer else None, "a_status": answer.status if answer else None,
         "a_body": answer.body if answer else None,

@@ -168,6 +168,7 @@ def refundable_amount(merchant_order: MerchantOrder) -> Decimal:
     return merchant_order.total - merchant_order.refunded_amount
 
 
+@transaction.atomic
 def merchant_order_refund(*, merchant_order: MerchantOrder, amount: Decimal, reason: str, actor=None,
                           dispute=None):
     """Book a refund against a merchant order; the payments app sends it back through the payment's
@@ -175,7 +176,8 @@ def merchant_order_refund(*, merchant_order: MerchantOrder, amount: Decimal, rea
 
     The amount is added by one conditional UPDATE (``refunded_amount + amount <= total``), so any
     number of concurrent refunds (dispute decisions, cancellations) can never exceed what was paid;
-    the table's CHECK constraint is the last line. The provider is called after commit."""
+    the table's CHECK constraint is the last line. The booking, the refund row and the ledger's
+    posting of it commit together (atomic); the provider is called after commit."""
     amount = Decimal(amount)
     if amount <= 0:
         raise Conflict(_("A refund must be more than zero."))

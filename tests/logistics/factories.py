@@ -9,6 +9,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from ledger.services import payment_post
 from logistics.models import Courier, Hub, Vehicle
 from orders.models import MerchantOrder, Order, OrderLine
 from payments.models import Payment
@@ -74,8 +75,11 @@ def paid_merchant_order(*, merchant, buyer, village: Region, products: list | No
         OrderLine.objects.create(merchant_order=merchant_order, product=product, title=product.title, unit=product.unit,
                                  unit_price=product.price, quantity=1, line_total=product.price)
     if order_status == Order.Status.PAID:
-        Payment.objects.create(order=order, provider="sandbox", amount=total, status=Payment.Status.SUCCEEDED,
-                               provider_reference=f"sandbox-{order.pk}", succeeded_at=order.paid_at)
+        payment = Payment.objects.create(order=order, provider="sandbox", amount=total,
+                                         status=Payment.Status.SUCCEEDED, provider_reference=f"sandbox-{order.pk}",
+                                         succeeded_at=order.paid_at)
+        # What the payment's notice posts to the ledger (payments.domain_events.payment_received).
+        payment_post(payment_id=payment.pk, order_id=order.pk, provider="sandbox", amount=total, kept=True)
     return merchant_order
 
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LedgerConfig(AppConfig):
+    name = "ledger"
+    verbose_name = _("Ledger")
+
+    def ready(self):
+        from . import notices, receivers  # noqa: F401 - notification kinds, postings of the money events

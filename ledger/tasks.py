@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from .services import negative_balances_flag, releases_due
+
+
+@shared_task(name="ledger.release_due")
+def release_due() -> int:
+    return releases_due()
+
+
+@shared_task(name="ledger.flag_negative_balances")
+def flag_negative_balances() -> int:
+    return negative_balances_flag()
