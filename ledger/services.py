@@ -206,9 +206,8 @@ def negative_balances_flag(*, now=None) -> int:
 
 # --- adjustments ---------------------------------------------------------------------------------
 
-@transaction.atomic
-def adjustment_create(*, merchant, amount, reason: str, actor) -> Adjustment:
-    """An admin's correction of a merchant's available balance (positive: owed to the merchant)."""
+def adjustment_validate(*, amount, reason: str) -> tuple[Decimal, str]:
+    """The amount (non-zero yuan, two places, at most 1,000,000 either way) and the reason (required)."""
     try:
         amount = Decimal(str(amount))
     except ArithmeticError:
@@ -220,11 +219,18 @@ def adjustment_create(*, merchant, amount, reason: str, actor) -> Adjustment:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(fields={"reason": [_("Say why the balance is adjusted.")]})
+    return amount, reason[:300]
+
+
+@transaction.atomic
+def adjustment_create(*, merchant, amount, reason: str, actor) -> Adjustment:
+    """An admin's correction of a merchant's available balance (positive: owed to the merchant)."""
+    amount, reason = adjustment_validate(amount=amount, reason=reason)
     merchant_lock(merchant.pk)
     posting = post(key=f"adjustment:{uuid.uuid4().hex}", kind=Posting.Kind.ADJUSTMENT, merchant_id=merchant.pk,
                    actor=actor, memo=reason, legs=[Leg(chart.ADJUSTMENTS, amount),
                                                    Leg(chart.merchant_available(merchant.pk), -amount)])
-    adjustment = Adjustment.objects.create(merchant=merchant, amount=amount, reason=reason[:300], posting=posting,
+    adjustment = Adjustment.objects.create(merchant=merchant, amount=amount, reason=reason, posting=posting,
                                            created_by=actor)
     negative_track(merchant_id=merchant.pk)
     return adjustment

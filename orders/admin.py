@@ -5,14 +5,24 @@ from core.adminkit import AuditInline
 from core.errors import DomainError
 
 from . import services
-from .models import Dispute, DisputeEvent, MerchantOrder, MerchantOrderEvent, Order, OrderEvent, OrderLine, Review
+from .models import (
+    CommissionRule,
+    Dispute,
+    DisputeEvent,
+    MerchantOrder,
+    MerchantOrderEvent,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Review,
+)
 
 
 class MerchantOrderInline(admin.TabularInline):
     model = MerchantOrder
     extra = 0
     can_delete = False
-    fields = ("merchant", "status", "items_total", "delivery_fee", "total", "refunded_amount")
+    fields = ("merchant", "status", "items_total", "delivery_fee", "total", "refunded_amount", "commission", "service_fee")
     readonly_fields = fields
     show_change_link = True
 
@@ -54,6 +64,7 @@ class MerchantOrderAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("id", "order__id", "merchant__shop_name")
     readonly_fields = ("order", "merchant", "status", "items_total", "delivery_fee", "total", "refunded_amount",
+                       "commission", "service_fee",
                        "shipped_at", "delivered_at", "completed_at")
     inlines = [OrderLineInline, MerchantOrderEventInline]
 
@@ -87,3 +98,21 @@ class ReviewAdmin(admin.ModelAdmin):
     list_display = ("id", "merchant", "rating", "created_at")
     list_filter = ("rating",)
     readonly_fields = ("merchant_order", "merchant", "buyer", "rating", "created_at")
+
+
+@admin.register(CommissionRule)
+class CommissionRuleAdmin(admin.ModelAdmin):
+    """Rules are kept here by admins; an order keeps the rates it was placed at (orders/commission.py),
+    so a rule in force is ended (``effective_until``) and replaced rather than edited."""
+
+    list_display = ("category", "county", "commission_rate", "service_fee_rate", "effective_from", "effective_until",
+                    "note")
+    list_filter = ("county",)
+    list_select_related = ("category", "county")
+    autocomplete_fields = ("county",)
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

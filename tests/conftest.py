@@ -16,23 +16,16 @@ def _clean_redis():
     yield
 
 
-@pytest.fixture(autouse=True)
-def _ledger_balances(request):
-    """After every test that used the database, the ledger's invariants hold (ledger/checks.py): every
-    posting and the whole ledger sum to zero, no settlement refunded beyond what was paid."""
-    yield
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
-    if uses_db and request.node.rep_call_passed:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that used the database (and passed), the ledger's invariants hold
+    (ledger/checks.py): every posting and the whole ledger sum to zero, no settlement refunded
+    beyond what was paid. Run before the test's own teardown, inside its database state."""
+    result = yield
+    if item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(item.fixturenames):
         report = ledger_check()
-        assert report.ok, report.problems
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call":
-        item.rep_call_passed = report.passed
-    return report
+        assert report.ok, f"the ledger's invariants broke: {report.problems}"
+    return result
 
 
 @pytest.fixture

@@ -1,0 +1,117 @@
+"""Admin screens of the ledger: accounts and postings are read-only (the database refuses any change
+anyway); adjustments are made here, through the service, with a reason."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ValidationFailed
+
+from . import services
+from .models import Account, Adjustment, Entry, NegativeBalance, Posting, Settlement
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    extra = 0
+    can_delete = False
+    fields = ("account", "amount", "merchant_order")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ("code", "kind", "name", "merchant", "county", "balance")
+    list_filter = ("kind",)
+    search_fields = ("code", "name", "merchant__shop_name")
+    list_select_related = ("merchant", "county")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_balance=Sum("entries__amount"))
+
+    @admin.display(description=_("balance (debit +)"), ordering="_balance")
+    def balance(self, obj):
+        return obj._balance or 0
+
+
+@admin.register(Posting)
+class PostingAdmin(ReadOnlyAdmin):
+    list_display = ("key", "kind", "merchant", "memo", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("key", "memo", "merchant__shop_name")
+    date_hierarchy = "created_at"
+    inlines = [EntryInline]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request)  # the list, never a form
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = ("merchant_order", "merchant", "state", "goods", "commission", "service_fee", "goods_refunded",
+                    "paid_at", "released_at")
+    list_filter = ("state",)
+    search_fields = ("merchant_order__id", "merchant__shop_name")
+    list_select_related = ("merchant",)
+
+
+class AdjustmentForm(forms.ModelForm):
+    class Meta:
+        model = Adjustment
+        fields = ("merchant", "amount", "reason")
+
+    def clean(self):
+        data = super().clean()
+        if "amount" in data and "reason" in data:
+            try:
+                data["amount"], data["reason"] = services.adjustment_validate(amount=data["amount"],
+                                                                              reason=data["reason"])
+            except ValidationFailed as error:
+                raise forms.ValidationError({name: [str(m) for m in messages_]
+                                             for name, messages_ in (error.fields or {}).items()}) from None
+        return data
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(admin.ModelAdmin):
+    """Adjustments are added (through ``ledger.services.adjustment_create``), never edited or deleted."""
+
+    form = AdjustmentForm
+    list_display = ("merchant", "amount", "reason", "created_by", "created_at")
+    search_fields = ("merchant__shop_name", "reason")
+    autocomplete_fields = ("merchant",)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = services.adjustment_create(merchant=obj.merchant, amount=obj.amount, reason=obj.reason,
+                                           actor=request.user)
+        obj.pk, obj.posting_id, obj.created_by = saved.pk, saved.posting_id, saved.created_by
+
+
+@admin.register(NegativeBalance)
+class NegativeBalanceAdmin(ReadOnlyAdmin):
+    list_display = ("merchant", "amount", "since", "flagged_at")
+    list_select_related = ("merchant",)
