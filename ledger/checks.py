@@ -16,9 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
+
+from orders.commission import cents
 
 from .models import Entry, Settlement
+
+HALF_CENT = Decimal("0.005")
 
 
 @dataclass
@@ -39,9 +43,11 @@ def ledger_check(*, limit: int = 20) -> LedgerReport:
     report = LedgerReport()
     totals = Entry.objects.aggregate(n=Count("pk"), total=Sum("amount"), postings=Count("posting_id", distinct=True))
     report.entries, report.postings = totals["n"], totals["postings"]
-    report.total = totals["total"] or Decimal("0.00")
-    report.unbalanced = list(Entry.objects.values("posting_id").annotate(total=Sum("amount"))
-                             .exclude(total=0).order_by("posting_id").values_list("posting_id", "total")[:limit])
+    report.total = cents(totals["total"] or Decimal("0.00")) or Decimal("0.00")  # never "-0.00"
+    # Compared with half a cent, not 0: SQLite (the embedded default) sums decimals as floats.
+    report.unbalanced = [(posting_id, cents(total)) for posting_id, total in Entry.objects.values("posting_id")
+                         .annotate(total=Sum("amount")).filter(Q(total__gte=HALF_CENT) | Q(total__lte=-HALF_CENT))
+                         .order_by("posting_id").values_list("posting_id", "total")[:limit]]
     report.over_refunded = list(Settlement.objects.filter(goods_refunded__gt=F("goods"))
                                 .values_list("merchant_order_id", flat=True)[:limit]) + list(
         Settlement.objects.filter(delivery_refunded__gt=F("delivery")).values_list("merchant_order_id", flat=True)[:limit])

@@ -134,6 +134,9 @@ class Settlement(models.Model):
         verbose_name_plural = _("settlements")
         indexes = [models.Index(fields=["state", "merchant"], name="ledger_settlement_state_idx")]
 
+    def __str__(self):
+        return f"#{self.merchant_order_id} {self.state}"
+
 
 class Adjustment(models.Model):
     """An admin's correction of a merchant's available balance: the audit row of its posting."""

@@ -89,7 +89,8 @@ def posted(key: str) -> bool:
 def balance(spec: AccountSpec, **filters) -> Decimal:
     """The sum of an account's entries (debit +), optionally of one merchant order's."""
     total = Entry.objects.filter(account__code=spec.code, **filters).aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else ZERO
+    # quantized: SQLite (the embedded default) sums decimals as floats
+    return ZERO if total is None else Decimal(total).quantize(CENT)
 
 
 def merchant_lock(merchant_id: int) -> Account:

@@ -1,5 +1,6 @@
-"""A paid demo order (paid through the sandbox), if the catalog has listed products (nothing
-otherwise). Idempotent. Seeded here, after orders: paying is this app's business."""
+"""A paid demo order (paid through the sandbox's signed notice, as a buyer's payment is), if the
+catalog has listed products (nothing otherwise). Idempotent. Seeded here, after orders: paying is
+this app's business."""
 
 from django.db import transaction
 
@@ -7,9 +8,23 @@ from accounts.models import Role, User
 from catalog.models import Product
 from orders.checkout.plan import CheckoutAddress, CheckoutLine, order_create
 from orders.models import Order
-from orders.services.lifecycle import order_mark_paid
 
-from .models import Payment
+from .providers.sandbox import sandbox_notice
+from .services import payment_create, webhook_handle
+from .signature import HEADER, sign
+
+
+def demo_pay(order: Order) -> str:
+    """Pay ``order`` the way a buyer does: open the payment, then the sandbox's signed notice."""
+    payment = payment_create(buyer=order.buyer, order_id=order.pk, provider_name="sandbox")
+    body = sandbox_notice(payment=payment)
+    return webhook_handle(provider_name="sandbox", headers={HEADER: sign(body)}, body=body)
+
+
+def demo_order(*, buyer, product, quantity: int) -> Order:
+    return order_create(buyer=buyer, lines=[CheckoutLine(product_id=product.pk, quantity=quantity)],
+                        address=CheckoutAddress(village_id=product.merchant.village_id, detail="村委会旁 2 号",
+                                                recipient="张三", phone="13800138000"))
 
 
 def seed(report) -> None:
@@ -29,11 +44,6 @@ def seed(report) -> None:
         report.record(existing, False)
         return
     with transaction.atomic():
-        order = order_create(buyer=buyer, lines=[CheckoutLine(product_id=product.pk, quantity=2)],
-                             address=CheckoutAddress(village_id=product.merchant.village_id, detail="村委会旁 2 号",
-                                                  recipient="张三", phone="13800138000"))
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        Payment.objects.create(order=order, provider="sandbox", amount=order.total, status=Payment.Status.SUCCEEDED,
-                               provider_reference="sbx_demo")
-        order_mark_paid(order=order)
+        order = demo_order(buyer=buyer, product=product, quantity=2)
+    demo_pay(order)
     report.record(order, True)
