@@ -29,3 +29,7 @@ if "ORDERS_PENDING_MAX_ORDERS" not in os.environ:
     ORDERS_PENDING_MAX_ORDERS = 1000
 if "ORDERS_PENDING_MIN_ITEM_UNITS" not in os.environ:
     ORDERS_PENDING_MIN_ITEM_UNITS = 1000
+# bench/webhook.py's "without postings" phases: BENCH_LEDGER=0 adds a last app whose ready() takes the
+# ledger's receiver off payments' payment_received (bench/apps.py). The product has no such switch.
+if os.environ.get("BENCH_LEDGER", "1") == "0":
+    INSTALLED_APPS = [*INSTALLED_APPS, "bench.apps.NoLedgerPostingsConfig"]  # noqa: F405
