@@ -115,3 +115,81 @@ class AdjustmentAdmin(admin.ModelAdmin):
 class NegativeBalanceAdmin(ReadOnlyAdmin):
     list_display = ("merchant", "amount", "since", "flagged_at")
     list_select_related = ("merchant",)
+
+
+# ==================================================================================================
+# --- statements: cooperative members and their shares (docs/ledger.md, "Cooperative members") -------
+# Members are shown masked (their mobile and payout account); the payout account is never shown
+# or edited whole here: the cooperative keeps it through the API.
+
+from core.masking import mask_phone  # noqa: E402
+
+from .models import CoopMember, LineBatch, MemberShare  # noqa: E402
+from .serializers import mask_member_account  # noqa: E402
+
+
+class MemberShareInline(admin.TabularInline):
+    model = MemberShare
+    extra = 0
+    fields = ("product", "batch", "percent")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CoopMember)
+class CoopMemberAdmin(admin.ModelAdmin):
+    list_display = ("id", "merchant", "name", "masked_phone", "payout_kind", "masked_account", "active")
+    list_filter = ("active", "payout_kind")
+    search_fields = ("name", "merchant__shop_name")
+    list_select_related = ("merchant",)
+    fields = ("merchant", "name", "masked_phone", "payout_kind", "masked_account", "bank_name", "active",
+              "created_at", "updated_at")
+    readonly_fields = ("merchant", "masked_phone", "payout_kind", "masked_account", "created_at", "updated_at")
+    inlines = [MemberShareInline]
+
+    def has_add_permission(self, request):
+        return False  # the cooperative records its members (with their payout account) through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: statements keep the member's row
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, member):
+        return mask_phone(member.phone)
+
+    @admin.display(description=_("payout account"))
+    def masked_account(self, member):
+        return mask_member_account(member.payout_account)
+
+
+@admin.register(MemberShare)
+class MemberShareAdmin(admin.ModelAdmin):
+    list_display = ("id", "member", "product", "batch", "percent")
+    list_select_related = ("member__merchant", "product", "batch__product")
+    search_fields = ("member__name", "member__merchant__shop_name", "product__title")
+    readonly_fields = ("member", "product", "batch", "percent")
+
+    def has_add_permission(self, request):
+        return False  # shares are set together (summing to 100) through the API
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LineBatch)
+class LineBatchAdmin(admin.ModelAdmin):
+    list_display = ("line", "batch", "created_at")
+    readonly_fields = ("line", "batch", "created_at")
+    list_select_related = ("batch__product",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -171,3 +171,88 @@ class NegativeBalance(models.Model):
         ordering = ["since"]
         verbose_name = _("negative balance")
         verbose_name_plural = _("negative balances")
+
+
+# --- cooperative members and their shares (docs/ledger.md, "Cooperative members") -----------------
+
+from accounts.validators import phone_validator  # noqa: E402
+from catalog.models import HarvestBatch, Product  # noqa: E402
+from core.sealing import SealedCharField  # noqa: E402
+from orders.models import OrderLine  # noqa: E402
+
+PERCENT = {"max_digits": 5, "decimal_places": 2}
+
+
+class CoopMember(models.Model):
+    """A member household of a cooperative shop: who it is and where its money is paid.
+
+    The payout account (a bank account number or an Alipay login) is sealed at rest
+    (core/sealing.py) and shown masked. A member with shares is never deleted, only deactivated,
+    so the statements that split money to it keep their row."""
+
+    class PayoutKind(models.TextChoices):
+        BANK = "bank", _("bank account")
+        ALIPAY = "alipay", _("Alipay account")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="coop_members",
+                                 verbose_name=_("cooperative"))
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=11, validators=[phone_validator])
+    payout_kind = models.CharField(_("payout account kind"), max_length=8, choices=PayoutKind.choices)
+    payout_account = SealedCharField(_("payout account"))
+    bank_name = models.CharField(_("bank"), max_length=60, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("cooperative member")
+        verbose_name_plural = _("cooperative members")
+        indexes = [models.Index(fields=["merchant", "active"], name="ledger_member_merchant_idx")]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberShare(models.Model):
+    """A member's share, in percent, of the money of one product or of one harvest batch; the shares
+    of one product (or batch) sum to exactly 100 (written together by ledger.members)."""
+
+    member = models.ForeignKey(CoopMember, on_delete=models.PROTECT, related_name="shares",
+                               verbose_name=_("member"))
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("product"))
+    batch = models.ForeignKey(HarvestBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("harvest batch"))
+    percent = models.DecimalField(_("share (%)"), **PERCENT)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("member share")
+        verbose_name_plural = _("member shares")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(product__isnull=False, batch__isnull=True)
+                                   | models.Q(product__isnull=True, batch__isnull=False),
+                                   name="member_share_product_or_batch"),
+            models.CheckConstraint(condition=models.Q(percent__gt=0, percent__lte=100),
+                                   name="member_share_percent_range"),
+            models.UniqueConstraint(fields=["member", "product"], condition=models.Q(product__isnull=False),
+                                    name="member_share_once_per_product"),
+            models.UniqueConstraint(fields=["member", "batch"], condition=models.Q(batch__isnull=False),
+                                    name="member_share_once_per_batch"),
+        ]
+
+
+class LineBatch(models.Model):
+    """Which harvest batch an order line was packed from, as the cooperative records it; a line
+    with a batch is split by the batch's shares (before the product's)."""
+
+    line = models.OneToOneField(OrderLine, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(HarvestBatch, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("harvest batch"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("line's harvest batch")
+        verbose_name_plural = _("lines' harvest batches")

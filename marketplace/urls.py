@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("livestream.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("", include("ledger.urls")),
     path("", include("logistics.urls")),
     path("", include("notifications.urls")),
 ]
