@@ -52,7 +52,8 @@ def _sum(condition: Q | None = None, *, negate: bool = False):
 
 
 def _money(value) -> Decimal:
-    return (value if value is not None else ZERO).quantize(CENT) + ZERO
+    """A sum as cents (quantized: SQLite, the embedded default, sums decimals as floats; never "-0.00")."""
+    return Decimal(value if value is not None else ZERO).quantize(CENT) + ZERO
 
 
 # --- who may read which shop -----------------------------------------------------------------------
