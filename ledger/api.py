@@ -4,6 +4,7 @@ members and shares: parse, check role, call, render (docs/ledger.md)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -98,7 +99,8 @@ class _StatementView(APIView):
         return Response(StatementOutput(statement).data)
 
 
-STATEMENT_DOC = {"responses": {200: StatementOutput, (200, "text/csv"): OpenApiResponse(description="CSV")},
+STATEMENT_DOC = {"responses": {(200, "application/json"): StatementOutput,
+                               (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR, description="CSV")},
                  "parameters": [OpenApiParameter("format", str, enum=["csv"], required=False)]}
 
 
