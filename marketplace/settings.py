@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-release-due": {"task": "ledger.release_due", "schedule": timedelta(minutes=15)},
     "ledger-flag-negative-balances": {"task": "ledger.flag_negative_balances",
                                       "schedule": crontab(hour=2, minute=15)},
+    "payments-query-stuck": {"task": "payments.query_stuck", "schedule": timedelta(minutes=5)},
     "logistics-flag-overdue": {"task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)},
     "notifications-purge-deliveries": {"task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
@@ -485,6 +486,13 @@ PAYMENT_FEE_RATES = {"sandbox": Decimal(env("PAYMENT_SANDBOX_FEE_RATE", default=
 # completion, if no dispute is active; a balance negative this long is flagged to the admins.
 LEDGER_RETURN_WINDOW = timedelta(days=env.int("LEDGER_RETURN_WINDOW_DAYS", default=7))
 LEDGER_NEGATIVE_FLAG_AFTER = timedelta(days=env.int("LEDGER_NEGATIVE_FLAG_DAYS", default=7))
+# A payment still pending this long is asked about at its provider (payments.query_stuck), up to
+# PAYMENT_QUERY_HORIZON after it was opened; an abandoned one is not asked about for ever.
+PAYMENT_QUERY_AFTER = timedelta(minutes=env.int("PAYMENT_QUERY_AFTER_MINUTES", default=10))
+PAYMENT_QUERY_HORIZON = timedelta(hours=env.int("PAYMENT_QUERY_HORIZON_HOURS", default=24))
+# What the sandbox provider itself keeps (its settlement file's fee column): the rate above, one
+# environment variable for both; apart, reconciling sees a provider charging other than agreed.
+PAYMENT_SANDBOX_FEE_RATE = PAYMENT_FEE_RATES["sandbox"]
 
 # logistics and notifications
 # Target time per leg of a shipment's route, in hours: (normal, perishable).

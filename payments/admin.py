@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.adminkit import AuditInline
 
-from .models import Payment, PaymentEvent, Refund, RefundEvent, WebhookEvent
+from .models import Payment, PaymentEvent, Refund, RefundEvent, SandboxTransaction, WebhookEvent
 from .services import refund_submit
 
 
@@ -45,3 +45,21 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ("provider", "event_id", "type", "payment", "outcome", "received_at")
     list_filter = ("provider", "type", "outcome")
     readonly_fields = ("provider", "event_id", "type", "payment", "payload", "outcome")
+
+
+@admin.register(SandboxTransaction)
+class SandboxTransactionAdmin(admin.ModelAdmin):
+    """The sandbox provider's own books (the stand-in for the provider's side), read only."""
+
+    list_display = ("reference", "kind", "payment_id", "refund_id", "amount", "fee", "status", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("reference", "payment_id", "refund_id")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.transitions import StatusEvent
@@ -109,3 +110,52 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at", "-pk"]
         verbose_name = _("webhook event")
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")]
+
+
+class SandboxTransaction(models.Model):
+    """The sandbox provider's own record of what it charged and refunded: the stand-in for the
+    outside world's books, not ours.
+
+    Only ``payments/providers/sandbox.py`` reads or writes it. It answers the sandbox's payment
+    queries and is what its settlement file is made of, so both come from what the "provider" did,
+    never from our ``Payment`` and ``Refund`` rows (which is what reconciling them against each
+    other needs). No foreign keys to our tables for the same reason: a provider knows our ids only
+    as the out-trade-no and out-refund-no we sent it. Real providers keep this on their side."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("payment")
+        REFUND = "refund", _("refund")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    payment_id = models.BigIntegerField(_("out trade no"), db_index=True)
+    refund_id = models.BigIntegerField(_("out refund no"), null=True, blank=True)
+    reference = models.CharField(_("provider reference"), max_length=64, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    fee = models.DecimalField(_("fee"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    # When the sandbox completed it (paid, failed, refunded); a settlement file's day is taken from it.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("sandbox transaction")
+        verbose_name_plural = _("sandbox transactions")
+        constraints = [
+            # One trade per out-trade-no and one refund per out-refund-no, as at a real provider.
+            models.UniqueConstraint(fields=["payment_id"], condition=models.Q(kind="payment"),
+                                    name="sandbox_one_trade_per_payment"),
+            models.UniqueConstraint(fields=["refund_id"], condition=models.Q(kind="refund"),
+                                    name="sandbox_one_refund_per_refund_id"),
+            models.CheckConstraint(condition=models.Q(kind="payment", refund_id__isnull=True)
+                                   | models.Q(kind="refund", refund_id__isnull=False),
+                                   name="sandbox_refund_id_iff_refund"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.reference}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,12 +19,15 @@ from orders.services.locks import merchant_orders_lock, order_lock
 
 from .domain_events import payment_received, refund_created, refund_paid
 from .models import Payment, Refund, WebhookEvent
-from .providers import UnknownProvider, get_provider
+from .providers import ProviderPaymentStatus, SupportsSettlementFile, UnknownProvider, WebhookNotice, get_provider
+from .settlement_file import SettlementRow, parse_settlement_file
 from .status import PAYMENT_TRANSITIONS, PAYMENT_WORKFLOW, REFUND_WORKFLOW
 
 logger = logging.getLogger(__name__)
 
 REFUND_MAX_ATTEMPTS = 8
+# Payments one query sweep asks about (the newest stuck first).
+QUERY_BATCH = 200
 
 
 class UnknownPayment(DomainError):
@@ -79,6 +82,20 @@ def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
     except UnknownProvider:
         raise NotFound(_("Unknown payment provider.")) from None
     notice = provider.parse_webhook(headers=headers, body=body)
+    outcome = notice_apply(provider_name=provider_name, provider=provider, notice=notice)
+    if outcome == "flagged":
+        raise AmountMismatch()
+    return outcome
+
+
+def notice_apply(*, provider_name: str, provider, notice: WebhookNotice) -> str:
+    """Apply one provider notice, whoever heard it: the webhook, or the query sweep's answer.
+
+    The one path that moves a payment on the provider's word, so a notice and a query answer about
+    the same payment serialise on the same row locks and the payment's status decides once: the
+    second finds it settled and is "ignored". Each event id is applied once per provider
+    (``WebhookEvent``): a repeat is "duplicate". Returns the outcome ("paid", "failed",
+    "refunded_late", "flagged", "ignored", "duplicate"); raises UnknownPayment (nothing recorded)."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -97,8 +114,6 @@ def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
         event.payment = payment
         event.outcome = _apply(provider=provider, order=order, payment=payment, notice=notice)
         event.save(update_fields=["payment", "outcome"])
-    if event.outcome == "flagged":
-        raise AmountMismatch()
     return event.outcome
 
 
@@ -193,3 +208,79 @@ def refunds_retry(*, limit: int = 100) -> int:
     for refund_id in ids:
         refund_submit(refund_id=refund_id)
     return len(ids)
+
+
+def payments_query_stuck(*, limit: int = QUERY_BATCH) -> dict[str, int]:
+    """The beat task: ask the provider about payments pending longer than ``PAYMENT_QUERY_AFTER``.
+
+    A notice can be lost (the provider gave up retrying, our endpoint was down); the provider's
+    query answer then decides, applied as a notice of its own (``payment_query``). Payments older
+    than ``PAYMENT_QUERY_HORIZON`` are left to the webhook and a person: an abandoned payment stays
+    pending, and asking about it every five minutes for ever would only spend the provider's rate
+    limit. The newest come first, since their orders may still be payable. Returns how many
+    answers had each outcome."""
+    now = timezone.now()
+    payments = list(Payment.objects.filter(status=Payment.Status.PENDING,
+                                           created_at__lte=now - settings.PAYMENT_QUERY_AFTER,
+                                           created_at__gt=now - settings.PAYMENT_QUERY_AFTER
+                                           - settings.PAYMENT_QUERY_HORIZON)
+                    .order_by("-created_at", "-pk")[:limit])
+    outcomes: dict[str, int] = {}
+    for payment in payments:
+        try:
+            outcome = payment_query(payment=payment)
+        except Exception:  # noqa: BLE001 - one provider failure must not stop the sweep; asked again next time
+            logger.warning("payment %s: the provider query failed; asking again next sweep", payment.pk,
+                           exc_info=True)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def payment_query(*, payment: Payment) -> str:
+    """Ask ``payment``'s provider what became of it, and apply a decided answer as a notice.
+
+    Called with no lock held (the provider is a network call away). "succeeded" and "failed"
+    go through ``notice_apply`` as event ``query:<payment id>:<status>``, the same path and the
+    same once-per-event table as a webhook, so an answer and a late webhook never both count;
+    a disagreeing amount flags the payment as a notice's would. "pending" and "unknown" change
+    nothing. Returns the notice's outcome, or the answer's status when nothing was applied."""
+    provider = get_provider(payment.provider)
+    answer = provider.query_payment(payment=payment)
+    notice = _query_notice(payment=payment, answer=answer)
+    if notice is None:
+        logger.info("payment %s: the provider answered %s; left pending", payment.pk, answer.status)
+        return answer.status
+    outcome = notice_apply(provider_name=payment.provider, provider=provider, notice=notice)
+    if outcome == "flagged":
+        logger.warning("payment %s flagged: the provider's query answered %s %s", payment.pk, answer.amount,
+                       answer.currency)
+    return outcome
+
+
+def _query_notice(*, payment: Payment, answer: ProviderPaymentStatus) -> WebhookNotice | None:
+    """The notice a decided query answer stands for (None for an undecided one)."""
+    if answer.status not in ("succeeded", "failed"):
+        return None
+    if answer.status == "succeeded" and answer.amount is None:
+        logger.warning("payment %s: the provider answered succeeded without an amount; left pending", payment.pk)
+        return None
+    # A failed trade charged nothing, so it has nothing to disagree with unless the provider names an amount.
+    amount = payment.amount if answer.amount is None else answer.amount
+    currency = answer.currency or payment.currency
+    return WebhookNotice(
+        event_id=f"query:{payment.pk}:{answer.status}", type=f"payment.{answer.status}", payment_id=payment.pk,
+        amount=amount, currency=currency,
+        raw={"source": "query", "status": answer.status, "amount": None if answer.amount is None else str(amount),
+             "currency": answer.currency, "reference": answer.reference,
+             "paid_at": answer.paid_at.isoformat() if answer.paid_at else None})
+
+
+def provider_settlement_rows(*, provider_name: str, day: date) -> list[SettlementRow]:
+    """A provider's settlement file of ``day`` (a China Standard Time day), fetched and parsed: what
+    reconciling our payments and refunds against the provider's books reads. 400 for an unknown
+    provider or a malformed file, 409 for a provider that offers no file."""
+    provider = _provider(provider_name)
+    if not isinstance(provider, SupportsSettlementFile):
+        raise Conflict(_("This payment provider offers no settlement file."), code="settlement_file_unavailable")
+    return parse_settlement_file(provider.settlement_file(day))

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import refund_submit, refunds_retry
+from .services import payments_query_stuck, refund_submit, refunds_retry
 
 
 @shared_task(name="payments.refund_submit")
@@ -11,3 +11,8 @@ def refund_submit_task(refund_id: int) -> str:
 @shared_task(name="payments.retry_refunds")
 def retry_refunds() -> int:
     return refunds_retry()
+
+
+@shared_task(name="payments.query_stuck")
+def query_stuck() -> dict[str, int]:
+    return payments_query_stuck()

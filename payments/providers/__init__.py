@@ -7,9 +7,10 @@ Alipay or WeChat Pay plug in as another class with the same methods, named in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -38,7 +39,35 @@ class WebhookNotice:
     raw: dict
 
 
+QUERY_STATUSES = ("succeeded", "failed", "pending", "unknown")
+
+
+@dataclass(frozen=True)
+class ProviderPaymentStatus:
+    """What a provider answers when asked about one of our payments by its out-trade-no (our payment id).
+
+    The shape of WeChat Pay v3's "query order by out_trade_no" (``trade_state`` SUCCESS → succeeded,
+    PAYERROR / CLOSED / REVOKED → failed, NOTPAY / USERPAYING → pending) and Alipay's
+    ``alipay.trade.query`` (TRADE_SUCCESS / TRADE_FINISHED → succeeded, TRADE_CLOSED → failed,
+    WAIT_BUYER_PAY → pending). ``unknown``: the provider has no such trade (ORDER_NOT_EXIST,
+    ACQ.TRADE_NOT_EXIST) or could not say. ``amount`` and ``paid_at`` are what the provider
+    charged and when; None while it has charged nothing."""
+
+    status: Literal["succeeded", "failed", "pending", "unknown"]
+    amount: Decimal | None = None
+    currency: str = ""
+    reference: str = ""
+    paid_at: datetime | None = None
+
+    def __post_init__(self):
+        if self.status not in QUERY_STATUSES:
+            raise ValueError(f"unknown query status {self.status!r}")
+
+
 class PaymentProvider(Protocol):
+    """Every provider has these. Optional capabilities are protocols of their own
+    (``SupportsSettlementFile``): a provider that lacks one simply does not define the method."""
+
     name: str
 
     def create_charge(self, *, payment) -> ProviderCharge:
@@ -49,6 +78,23 @@ class PaymentProvider(Protocol):
 
     def parse_webhook(self, *, headers, body: bytes) -> WebhookNotice:
         """Verify the notice's signature and read it; raise a DomainError (400) if either fails."""
+
+    def query_payment(self, *, payment) -> ProviderPaymentStatus:
+        """Ask the provider what became of ``payment`` (by its out-trade-no, our payment id).
+
+        Used when no notice came (``payments.query_stuck``); may raise on a network failure (the
+        sweep logs it and asks again next time). Never called while rows are locked."""
+
+
+@runtime_checkable
+class SupportsSettlementFile(Protocol):
+    """Optional: the provider's settlement file of one day (docs/orders-payments.md, "Provider
+    settlement file"). Real providers download it from their bill API (WeChat Pay's trade bill
+    ``/v3/bill/tradebill``, Alipay's ``alipay.data.dataservice.bill.downloadurl.query``) and turn it
+    into this format; the sandbox writes it from its own records."""
+
+    def settlement_file(self, day: date) -> bytes:
+        """The day's file (a day of Asia/Shanghai, the providers' clock), bytes as documented."""
 
 
 class UnknownProvider(LookupError):
