@@ -1,1 +1,31 @@
-from tests.orders.conftest import _eager_celery_and_gate, address, product  # noqa: F401
+import pytest
+
+from orders.models import Order
+from payments.models import Payment
+from payments.signature import sign
+from tests.orders.conftest import _eager_celery_and_gate, address, checkout_body, product  # noqa: F401
+
+HOOK = "/api/payments/webhook/sandbox/"
+
+
+@pytest.fixture
+def order(client_for, consumer, product, address):  # noqa: F811 - the fixtures imported above
+    response = client_for(consumer).post("/api/orders/", checkout_body(address, {"product": product.pk, "quantity": 2}),
+                                         format="json")
+    return Order.objects.get(pk=response.json()["id"])
+
+
+@pytest.fixture
+def payment(client_for, consumer, order):
+    response = client_for(consumer).post(f"/api/orders/{order.pk}/pay/", {}, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert set(data) >= {"id", "provider", "amount", "status", "client_params"}
+    assert data["provider"] == "sandbox" and data["amount"] == str(order.total) and data["status"] == "pending"
+    return Payment.objects.get(pk=data["id"])
+
+
+def post_notice(api_client, body: bytes, *, header=None):
+    """POST ``body`` to the sandbox webhook, signed unless ``header`` says otherwise."""
+    return api_client.post(HOOK, body, content_type="application/json",
+                           HTTP_X_CUNBO_SIGNATURE=header if header is not None else sign(body))

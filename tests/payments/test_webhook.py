@@ -15,31 +15,7 @@ from payments.models import Payment, Refund, WebhookEvent
 from payments.providers.sandbox import sandbox_notice
 from payments.signature import sign
 from tests import factories
-from tests.orders.conftest import checkout_body
-
-HOOK = "/api/payments/webhook/sandbox/"
-
-
-@pytest.fixture
-def order(client_for, consumer, product, address):
-    response = client_for(consumer).post("/api/orders/", checkout_body(address, {"product": product.pk, "quantity": 2}),
-                                         format="json")
-    return Order.objects.get(pk=response.json()["id"])
-
-
-@pytest.fixture
-def payment(client_for, consumer, order):
-    response = client_for(consumer).post(f"/api/orders/{order.pk}/pay/", {}, format="json")
-    assert response.status_code == 201, response.json()
-    data = response.json()
-    assert set(data) >= {"id", "provider", "amount", "status", "client_params"}
-    assert data["provider"] == "sandbox" and data["amount"] == str(order.total) and data["status"] == "pending"
-    return Payment.objects.get(pk=data["id"])
-
-
-def post_notice(api_client, body: bytes, *, header=None):
-    return api_client.post(HOOK, body, content_type="application/json",
-                           HTTP_X_CUNBO_SIGNATURE=header if header is not None else sign(body))
+from tests.payments.conftest import post_notice
 
 
 @pytest.mark.django_db
