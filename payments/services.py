@@ -244,11 +244,14 @@ def payment_query(*, payment: Payment) -> str:
     go through ``notice_apply`` as event ``query:<payment id>:<status>``, the same path and the
     same once-per-event table as a webhook, so an answer and a late webhook never both count;
     a disagreeing amount flags the payment as a notice's would. "pending" and "unknown" change
-    nothing. Returns the notice's outcome, or the answer's status when nothing was applied."""
+    nothing, and so does a success without an amount to check ("unverified"). Returns the
+    notice's outcome, or the answer's status when nothing was applied."""
     provider = get_provider(payment.provider)
     answer = provider.query_payment(payment=payment)
     notice = _query_notice(payment=payment, answer=answer)
     if notice is None:
+        if answer.status == "succeeded":  # no amount to check it against: logged by _query_notice
+            return "unverified"
         logger.info("payment %s: the provider answered %s; left pending", payment.pk, answer.status)
         return answer.status
     outcome = notice_apply(provider_name=payment.provider, provider=provider, notice=notice)

@@ -2,7 +2,7 @@
 
 from core.transitions import Workflow
 
-from .models import Payment, PaymentEvent, Refund, RefundEvent
+from .models import Payment, PaymentEvent, Refund, RefundEvent, SandboxTransaction
 
 P = Payment.Status
 PAYMENT_TRANSITIONS: dict[str, set[str]] = {
@@ -21,3 +21,11 @@ PAYMENT_WORKFLOW = Workflow(Payment, PAYMENT_TRANSITIONS, events=PaymentEvent,
 R = Refund.Status
 REFUND_TRANSITIONS: dict[str, set[str]] = {R.PENDING: {R.SUCCEEDED, R.FAILED}, R.SUCCEEDED: set(), R.FAILED: set()}
 REFUND_WORKFLOW = Workflow(Refund, REFUND_TRANSITIONS, events=RefundEvent, timestamps={R.SUCCEEDED: "completed_at"})
+
+S = SandboxTransaction.Status
+# The sandbox provider's own trades (its books, not ours: payments/providers/sandbox.py): opened
+# pending, then paid or failed; a failed trade may still be paid (the buyer tried again); a paid one
+# stays paid. Its refunds are made succeeded. No audit rows: a provider's books are its business.
+SANDBOX_TRADE_TRANSITIONS: dict[str, set[str]] = {S.PENDING: {S.SUCCEEDED, S.FAILED}, S.FAILED: {S.SUCCEEDED},
+                                                  S.SUCCEEDED: set()}
+SANDBOX_TRADE_WORKFLOW = Workflow(SandboxTransaction, SANDBOX_TRADE_TRANSITIONS)

@@ -28,6 +28,7 @@ from core.text import MalformedInput, TextRefused, load_json
 from .. import signature
 from ..models import SandboxTransaction
 from ..settlement_file import SettlementRow, settlement_file_write
+from ..status import SANDBOX_TRADE_WORKFLOW
 from . import ProviderCharge, ProviderPaymentStatus, ProviderRefund, WebhookNotice
 
 # The providers' clock: a settlement day is a day of China Standard Time whatever our TIME_ZONE.
@@ -135,14 +136,15 @@ def sandbox_fee(amount: Decimal) -> Decimal:
 def sandbox_trade_record(*, payment_id: int, reference: str, status: str, amount: Decimal, currency: str) -> None:
     """The sandbox's trade for one out-trade-no: opened pending, then paid or failed once.
 
-    A paid trade stays as it was paid (a buyer pays a trade once; another notice for it is a
-    resend); a pending or failed one takes the new outcome (the buyer tried again)."""
+    Moves as ``SANDBOX_TRADE_WORKFLOW`` allows and is otherwise left as it is: a paid trade stays
+    as it was paid (a buyer pays a trade once; another notice for it is a resend), a failed one
+    may still be paid (the buyer tried again)."""
     with transaction.atomic():
         record = Tx.objects.select_for_update().filter(kind=Tx.Kind.PAYMENT, payment_id=payment_id).first()
         if record is None:
             record = Tx(kind=Tx.Kind.PAYMENT, payment_id=payment_id,
                         reference=reference or f"sbx_{uuid.uuid4().hex[:24]}")
-        elif record.status == Tx.Status.SUCCEEDED:
+        elif not SANDBOX_TRADE_WORKFLOW.allowed(record.status, status):
             return
         amount = Decimal(amount).quantize(CENT)
         record.status, record.amount, record.currency = status, amount, currency[:3]

@@ -121,7 +121,7 @@ def test_a_success_without_an_amount_is_left_alone(order, payment, monkeypatch):
     monkeypatch.setattr(SandboxProvider, "query_payment",
                         lambda self, *, payment: ProviderPaymentStatus(status="succeeded", currency="CNY"))
     with stuck():
-        assert payments_query_stuck() == {"succeeded": 1}
+        assert payments_query_stuck() == {"unverified": 1}
     assert Payment.objects.get(pk=payment.pk).status == "pending" and not WebhookEvent.objects.exists()
 
 
