@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from orders.commission import cents
 
-from .models import Entry, Settlement
+from .models import Entry, Posting, Settlement
 
 HALF_CENT = Decimal("0.005")
 
@@ -32,6 +32,7 @@ class LedgerReport:
     total: Decimal = Decimal("0.00")
     unbalanced: list[tuple[int, Decimal]] = field(default_factory=list)
     over_refunded: list[int] = field(default_factory=list)
+    unposted: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -51,10 +52,14 @@ def ledger_check(*, limit: int = 20) -> LedgerReport:
     report.over_refunded = list(Settlement.objects.filter(goods_refunded__gt=F("goods"))
                                 .values_list("merchant_order_id", flat=True)[:limit]) + list(
         Settlement.objects.filter(delivery_refunded__gt=F("delivery")).values_list("merchant_order_id", flat=True)[:limit])
+    paid = Entry.objects.filter(merchant_order_id=OuterRef("merchant_order_id"), posting__kind=Posting.Kind.PAYMENT)
+    report.unposted = list(Settlement.objects.exclude(Exists(paid)).values_list("merchant_order_id", flat=True)[:limit])
     if report.total != 0:
         report.problems.append(f"the entries sum to {report.total}, not 0")
     for posting_id, total in report.unbalanced:
         report.problems.append(f"posting {posting_id} sums to {total}")
     for merchant_order_id in report.over_refunded:
         report.problems.append(f"merchant order {merchant_order_id} has more refunded than was paid")
+    for merchant_order_id in report.unposted:
+        report.problems.append(f"merchant order {merchant_order_id} has a settlement but no payment posting")
     return report

@@ -48,16 +48,31 @@ def account_ids(specs: Iterable[AccountSpec]) -> dict[str, int]:
     return ids
 
 
+_TABLES = {"posting": Posting._meta.db_table, "entry": Entry._meta.db_table}
 _INSERT_POSTING = """
-INSERT INTO {table} (key, kind, memo, merchant_id, actor_id, created_at) VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO {posting} (key, kind, memo, merchant_id, actor_id, created_at) VALUES (%s, %s, %s, %s, %s, %s)
 ON CONFLICT (key) DO NOTHING RETURNING id
-""".format(table=Posting._meta.db_table)
+""".format(**_TABLES)
+# PostgreSQL: the posting and its entries in one statement (a replayed key inserts neither); the
+# deferred trigger still checks the sum at commit.
+_INSERT_POSTING_AND_ENTRIES = """
+WITH posting AS ({insert}), entries AS (
+  INSERT INTO {entry} (posting_id, account_id, amount, merchant_order_id)
+  SELECT posting.id, t.account, t.amount, t.mo
+  FROM posting, unnest(%s::bigint[], %s::numeric[], %s::bigint[]) WITH ORDINALITY AS t(account, amount, mo, n)
+  ORDER BY t.n
+  RETURNING 1
+)
+SELECT id FROM posting
+""".format(insert=_INSERT_POSTING.strip(), **_TABLES)
 
 
 def post(*, key: str, kind: str, legs: Iterable[Leg], memo: str = "", merchant_id: int | None = None,
          actor=None, at=None) -> Posting | None:
     """Write the posting ``key`` with ``legs`` (zero legs are dropped); None if ``key`` was posted
-    before (or nothing is left to post). Raises ``Unbalanced`` for legs that do not sum to zero."""
+    before (or nothing is left to post). Raises ``Unbalanced`` for legs that do not sum to zero.
+
+    Two statements on PostgreSQL (the accounts' ids; the posting with its entries), three elsewhere."""
     legs = [leg for leg in legs if leg.amount]
     for leg in legs:
         if leg.amount != leg.amount.quantize(CENT):
@@ -68,17 +83,24 @@ def post(*, key: str, kind: str, legs: Iterable[Leg], memo: str = "", merchant_i
         return None
     at = at or timezone.now()
     ids = account_ids(leg.account for leg in legs)
+    actor_id = getattr(actor, "pk", actor)
+    head = [key, kind, memo[:300], merchant_id, actor_id, connection.ops.adapt_datetimefield_value(at)]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_POSTING, [key, kind, memo[:300], merchant_id, getattr(actor, "pk", actor),
-                                         connection.ops.adapt_datetimefield_value(at)])
+        if connection.vendor == "postgresql":
+            cursor.execute(_INSERT_POSTING_AND_ENTRIES, [*head, [ids[leg.account.code] for leg in legs],
+                                                         [leg.amount for leg in legs],
+                                                         [leg.merchant_order_id for leg in legs]])
+        else:
+            cursor.execute(_INSERT_POSTING, head)
         row = cursor.fetchone()
     if row is None:
         return None
-    posting = Posting(pk=row[0], key=key, kind=kind, memo=memo[:300], merchant_id=merchant_id,
-                      actor_id=getattr(actor, "pk", actor), created_at=at)
+    posting = Posting(pk=row[0], key=key, kind=kind, memo=memo[:300], merchant_id=merchant_id, actor_id=actor_id,
+                      created_at=at)
     posting._state.adding, posting._state.db = False, connection.alias
-    Entry.objects.bulk_create([Entry(posting_id=posting.pk, account_id=ids[leg.account.code], amount=leg.amount,
-                                     merchant_order_id=leg.merchant_order_id) for leg in legs])
+    if connection.vendor != "postgresql":
+        Entry.objects.bulk_create([Entry(posting_id=posting.pk, account_id=ids[leg.account.code], amount=leg.amount,
+                                         merchant_order_id=leg.merchant_order_id) for leg in legs])
     return posting
 
 
