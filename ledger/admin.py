@@ -2,14 +2,32 @@
 anyway); adjustments are made here, through the service, with a reason."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ValidationFailed
+from core.masking import mask_phone
+from payments.settlement_file import MAX_BYTES, parse_settlement_file
 
 from . import services
-from .models import Account, Adjustment, Entry, NegativeBalance, Posting, Settlement
+from .models import (
+    Account,
+    Adjustment,
+    CoopMember,
+    Entry,
+    LineBatch,
+    MemberShare,
+    Mismatch,
+    NegativeBalance,
+    Posting,
+    ReconciliationRun,
+    Settlement,
+)
+from .reconciliation import reconcile
+from .serializers import mask_member_account
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -122,11 +140,6 @@ class NegativeBalanceAdmin(ReadOnlyAdmin):
 # Members are shown masked (their mobile and payout account); the payout account is never shown
 # or edited whole here: the cooperative keeps it through the API.
 
-from core.masking import mask_phone  # noqa: E402
-
-from .models import CoopMember, LineBatch, MemberShare  # noqa: E402
-from .serializers import mask_member_account  # noqa: E402
-
 
 class MemberShareInline(admin.TabularInline):
     model = MemberShare
@@ -193,3 +206,85 @@ class LineBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- reconciliation ------------------------------------------------------------------------------
+
+class ReconciliationUploadForm(forms.ModelForm):
+    """A provider's settlement file for one day; matched against the ledger when saved."""
+
+    file = forms.FileField(label=_("settlement file (CSV)"), max_length=200)
+
+    class Meta:
+        model = ReconciliationRun
+        fields = ("provider", "day")
+
+    def clean_provider(self):
+        provider = self.cleaned_data["provider"]
+        if provider not in settings.PAYMENT_PROVIDERS:
+            raise forms.ValidationError(_("Unknown payment provider."))
+        return provider
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("The file is too large."))
+        data = upload.read()
+        try:
+            parse_settlement_file(data)
+        except ValidationFailed as error:
+            raise forms.ValidationError(str(error)) from None
+        self.data_bytes = data
+        return upload
+
+
+class MismatchInline(admin.TabularInline):
+    model = Mismatch
+    extra = 0
+    can_delete = False
+    fields = ("kind", "key", "transaction_id", "provider_amount", "ledger_amount", "note", "resolved_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(admin.ModelAdmin):
+    list_display = ("day", "provider", "provider_rows", "matched", "mismatched", "provider_total", "ledger_total",
+                    "created_by", "created_at")
+    list_filter = ("provider",)
+    date_hierarchy = "day"
+    inlines = [MismatchInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []  # a new run is an upload; its mismatches come from matching
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ReconciliationUploadForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in ReconciliationRun._meta.fields] if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        run = reconcile(provider=obj.provider, day=obj.day, data=form.data_bytes, file_name=form.cleaned_data["file"].name,
+                        actor=request.user)
+        obj.pk, obj._state.adding = run.pk, False
+
+
+@admin.register(Mismatch)
+class MismatchAdmin(ReadOnlyAdmin):
+    list_display = ("run", "kind", "key", "transaction_id", "provider_amount", "ledger_amount", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("key", "transaction_id")
+    actions = ["mark_resolved"]
+
+    @admin.action(description=_("Mark as looked at and resolved"), permissions=["view"])
+    def mark_resolved(self, request, queryset):
+        done = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, _("%(n)d mismatch(es) resolved.") % {"n": done})

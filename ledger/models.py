@@ -258,3 +258,52 @@ class LineBatch(models.Model):
     class Meta:
         verbose_name = _("line's harvest batch")
         verbose_name_plural = _("lines' harvest batches")
+
+
+class ReconciliationRun(models.Model):
+    """One provider settlement file (one day) matched against the ledger (ledger/reconciliation.py)."""
+
+    provider = models.CharField(_("provider"), max_length=32)
+    day = models.DateField(_("day"))
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    provider_rows = models.PositiveIntegerField(_("provider transactions"), default=0)
+    matched = models.PositiveIntegerField(_("matched"), default=0)
+    mismatched = models.PositiveIntegerField(_("mismatches"), default=0)
+    provider_total = models.DecimalField(_("provider net"), **AMOUNT, default=Decimal("0"))
+    ledger_total = models.DecimalField(_("ledger net"), **AMOUNT, default=Decimal("0"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-pk"]
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+
+    def __str__(self):
+        return f"{self.provider} {self.day}"
+
+
+class Mismatch(models.Model):
+    """One thing the provider's file and the ledger disagree on, for an admin to look at."""
+
+    class Kind(models.TextChoices):
+        MISSING_IN_LEDGER = "missing_in_ledger", _("in the provider's file, not in the ledger")
+        MISSING_AT_PROVIDER = "missing_at_provider", _("in the ledger, not in the provider's file")
+        AMOUNT_DIFFERS = "amount_differs", _("amount differs")
+        FEE_DIFFERS = "fee_differs", _("fee differs")
+        CURRENCY_DIFFERS = "currency_differs", _("currency differs")
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="mismatches")
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, db_index=True)
+    key = models.CharField(_("ledger key"), max_length=80, db_index=True)
+    transaction_id = models.CharField(_("provider transaction"), max_length=64, blank=True)
+    provider_amount = models.DecimalField(_("provider amount"), **AMOUNT, null=True, blank=True)
+    ledger_amount = models.DecimalField(_("ledger amount"), **AMOUNT, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "kind", "key"]
+        verbose_name = _("reconciliation mismatch")
+        verbose_name_plural = _("reconciliation mismatches")

@@ -54,9 +54,11 @@ def provider_fee(*, provider: str, amount: Decimal) -> Decimal:
 def payment_post(*, payment_id: int, order_id: int, provider: str, amount: Decimal, kept: bool) -> Posting | None:
     """The posting of a payment that succeeded, and a pending settlement per merchant order."""
     cash = chart.provider_cash(provider)
+    fee = provider_fee(provider=provider, amount=amount)
+    fee_legs = [Leg(chart.PROVIDER_FEES, fee), Leg(cash, -fee)]  # the provider keeps it either way
     if not kept:  # paid after the order closed: all of it is owed back (the refund pays it)
         return post(key=f"payment:{payment_id}", kind=Posting.Kind.PAYMENT, memo=f"payment {payment_id}, returned",
-                    legs=[Leg(cash, amount), Leg(chart.REFUNDS_PAYABLE, -amount)])
+                    legs=[Leg(cash, amount), Leg(chart.REFUNDS_PAYABLE, -amount), *fee_legs])
     merchant_orders = list(MerchantOrder.objects.filter(order_id=order_id).select_related("merchant")
                            .order_by("pk"))
     legs = [Leg(cash, amount)]
@@ -67,8 +69,7 @@ def payment_post(*, payment_id: int, order_id: int, provider: str, amount: Decim
                  Leg(chart.COMMISSION, -mo.commission, mo.pk),
                  Leg(chart.county_service_fees(county), -mo.service_fee, mo.pk),
                  Leg(chart.county_delivery(county), -mo.delivery_fee, mo.pk)]
-    fee = provider_fee(provider=provider, amount=amount)
-    legs += [Leg(chart.PROVIDER_FEES, fee), Leg(cash, -fee)]
+    legs += fee_legs
     posting = post(key=f"payment:{payment_id}", kind=Posting.Kind.PAYMENT, memo=f"payment {payment_id}",
                    legs=legs)
     if posting is not None:

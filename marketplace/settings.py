@@ -190,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-release-due": {"task": "ledger.release_due", "schedule": timedelta(minutes=15)},
     "ledger-flag-negative-balances": {"task": "ledger.flag_negative_balances",
                                       "schedule": crontab(hour=2, minute=15)},
+    "ledger-reconcile-yesterday": {"task": "ledger.reconcile_yesterday", "schedule": crontab(hour=10, minute=30)},
     "logistics-flag-overdue": {"task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)},
     "notifications-purge-deliveries": {"task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
