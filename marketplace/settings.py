@@ -5,6 +5,7 @@ layer, local-memory cache, eager Celery) so the product runs with no services;
 production names PostgreSQL and Redis through DATABASE_URL and REDIS_URL.
 """
 
+import hmac
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "ledger",
+    "payouts",
     "logistics",
     "notifications",
 ]
@@ -167,6 +169,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Two queues, so a backlog of one kind never delays the other: the notification outbox
 # (many, small, user-facing) and everything else (sweeps, refunds, expiries). A worker started
 # without -Q consumes both; production runs one worker per queue (docker-compose.yml).
+# Payouts (docs/payouts.md). The payout provider's result callbacks are signed with this secret
+# (payments/signature.py's scheme); unset, one is derived from SECRET_KEY, so it is never empty.
+PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="") or hmac.new(
+    SECRET_KEY.encode(), b"cunbo payout callbacks", "sha256").hexdigest()
+# When the batch pays everything available out: a crontab "minute hour day-of-month month day-of-week"
+# in CELERY_TIMEZONE (Asia/Shanghai); by default every Monday at 03:00.
+PAYOUT_SCHEDULE = crontab(*env("PAYOUT_SCHEDULE", default="0 3 * * mon").split())
+
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("default", "notifications"))
 CELERY_TASK_ROUTES = {"notifications.*": {"queue": "notifications"}}
@@ -191,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-flag-negative-balances": {"task": "ledger.flag_negative_balances",
                                       "schedule": crontab(hour=2, minute=15)},
     "ledger-reconcile-yesterday": {"task": "ledger.reconcile_yesterday", "schedule": crontab(hour=10, minute=30)},
+    "payouts-build-batch": {"task": "payouts.build_batch", "schedule": PAYOUT_SCHEDULE},
+    "payouts-retry-transfers": {"task": "payouts.retry_transfers", "schedule": timedelta(minutes=5)},
+    "payouts-query-sent": {"task": "payouts.query_sent", "schedule": timedelta(minutes=10)},
     "logistics-flag-overdue": {"task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)},
     "notifications-purge-deliveries": {"task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
@@ -494,6 +507,14 @@ PAYMENT_QUERY_HORIZON = timedelta(hours=env.int("PAYMENT_QUERY_HORIZON_HOURS", d
 # What the sandbox provider itself keeps (its settlement file's fee column): the rate above, one
 # environment variable for both; apart, reconciling sees a provider charging other than agreed.
 PAYMENT_SANDBOX_FEE_RATE = PAYMENT_FEE_RATES["sandbox"]
+# Payouts (docs/payouts.md): the smallest payout (a request or the batch's), the providers, how long a
+# sent payout waits for its callback before the provider is asked, when an unaccepted transfer is sent again.
+PAYOUT_MINIMUM = Decimal(env("PAYOUT_MINIMUM", default="10.00"))
+PAYOUT_PROVIDERS = {"sandbox": "payouts.providers.sandbox.SandboxPayoutProvider"}
+PAYOUT_DEFAULT_PROVIDER = "sandbox"
+PAYOUT_QUERY_AFTER = timedelta(minutes=env.int("PAYOUT_QUERY_AFTER_MINUTES", default=30))
+PAYOUT_TRANSFER_RETRY_AFTER = timedelta(minutes=1)
+PAYOUT_TRANSFER_ALERT_ATTEMPTS = 8  # transfer calls failed before each further failure is logged as an error
 
 # logistics and notifications
 # Target time per leg of a shipment's route, in hours: (normal, perishable).

@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("ledger.urls")),
+    path("", include("payouts.urls")),
     path("", include("logistics.urls")),
     path("", include("notifications.urls")),
 ]
