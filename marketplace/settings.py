@@ -175,7 +175,8 @@ PAYOUT_CALLBACK_SECRET = env("PAYOUT_CALLBACK_SECRET", default="") or hmac.new(
     SECRET_KEY.encode(), b"cunbo payout callbacks", "sha256").hexdigest()
 # When the batch pays everything available out: a crontab "minute hour day-of-month month day-of-week"
 # in CELERY_TIMEZONE (Asia/Shanghai); by default every Monday at 03:00.
-PAYOUT_SCHEDULE = crontab(*env("PAYOUT_SCHEDULE", default="0 3 * * mon").split())
+PAYOUT_SCHEDULE = crontab(**dict(zip(("minute", "hour", "day_of_month", "month_of_year", "day_of_week"),
+                                     env("PAYOUT_SCHEDULE", default="0 3 * * mon").split(), strict=True)))
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("default", "notifications"))

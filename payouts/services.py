@@ -96,6 +96,22 @@ def account_current(merchant_id: int) -> PayoutAccount | None:
     return PayoutAccount.objects.filter(merchant_id=merchant_id).order_by("-version").first()
 
 
+# --- the lock -------------------------------------------------------------------------------------
+
+def merchant_payouts_lock(merchant_id: int) -> None:
+    """The merchant's shop row (``FOR NO KEY UPDATE``), then the ledger's ``merchant_lock``.
+
+    Why the shop row first: a refund after release (``ledger.services.refund_post``) locks the
+    shop's row (its settlement is read ``select_for_update`` with the merchant joined) *before*
+    ``merchant_lock``, and every row this app writes under ``merchant_lock`` (a payout, a posting)
+    names the shop, so PostgreSQL takes a key-share lock on that row: without this, a payout and
+    such a refund deadlock (found by tests/payouts/test_concurrency.py). With it both take the shop
+    row, then the available account, in that order. NO KEY UPDATE leaves key-share lockers (paid
+    webhooks posting the shop's pending share) free."""
+    list(Merchant.objects.select_for_update(no_key=True).filter(pk=merchant_id).values_list("pk", flat=True))
+    merchant_lock(merchant_id)
+
+
 # --- payout accounts -------------------------------------------------------------------------------
 
 def _clean_account(*, kind, holder_name, bank_name, account_number, alipay_login) -> dict:
@@ -144,7 +160,7 @@ def payout_account_change(*, user, kind, holder_name, bank_name="", account_numb
     merchant = merchant_of(user)
     fields = _clean_account(kind=kind, holder_name=holder_name, bank_name=bank_name, account_number=account_number,
                             alipay_login=alipay_login)
-    merchant_lock(merchant.pk)  # no payout opens while the account changes
+    merchant_payouts_lock(merchant.pk)  # no payout opens while the account changes
     current = account_current(merchant.pk)
     if current is not None and current.status in (PayoutAccount.Status.UNVERIFIED, PayoutAccount.Status.VERIFIED) \
             and all(getattr(current, name) == value for name, value in fields.items()):
@@ -185,8 +201,8 @@ def payout_account_review(*, user, account_id: int, decision: str, reason: str =
     if decision == "reject" and not reason:
         raise ValidationFailed(_("Say why the account is not accepted."),
                                fields={"reason": [_("Say why the account is not accepted.")]})
-    merchant_lock(merchant_id)
-    account = PayoutAccount.objects.select_for_update().select_related("merchant__user").get(pk=account_id)
+    merchant_payouts_lock(merchant_id)
+    account = PayoutAccount.objects.select_for_update(of=("self",)).select_related("merchant__user").get(pk=account_id)
     if decision == "verify":
         account.reviewed_by = user
         ACCOUNT_WORKFLOW.transition(account, PayoutAccount.Status.VERIFIED, actor=user, reason=reason,
@@ -236,7 +252,7 @@ def _payout_open(*, merchant_id: int, amount: Decimal | None, actor=None, batch:
     minimum = _minimum()
     if amount is not None and amount < minimum:
         raise _below_minimum(minimum)
-    merchant_lock(merchant_id)
+    merchant_payouts_lock(merchant_id)
     account = account_current(merchant_id)
     if account is None:
         raise PayoutAccountUnverified(_("Add a payout account first; payouts start once the county has "
@@ -279,7 +295,7 @@ def payout_request(*, user, amount) -> Payout:
 def payout_retry(*, payout_id: int, actor) -> Payout:
     """An admin sends a failed payout's returned amount again (to the merchant's current verified account)."""
     merchant_id = Payout.objects.values_list("merchant_id", flat=True).get(pk=payout_id)
-    merchant_lock(merchant_id)  # the lock order: the merchant's available account, then the payout
+    merchant_payouts_lock(merchant_id)  # the lock order: the shop, its available account, then the payout
     failed = Payout.objects.select_for_update().get(pk=payout_id)
     if failed.status != Payout.Status.FAILED:
         raise Conflict(_("Only a failed payout can be sent again."), code="payout_not_failed")
@@ -397,8 +413,8 @@ def result_apply(*, provider_name: str, result: TransferResult, source: str) -> 
         raise UnknownPayout()
     payout_id, merchant_id = found
     with transaction.atomic():
-        merchant_lock(merchant_id)  # the lock order: the merchant's available account, then the payout
-        payout = Payout.objects.select_for_update().select_related("account", "merchant__user").get(pk=payout_id)
+        merchant_payouts_lock(merchant_id)  # the lock order: the shop, its available account, then the payout
+        payout = Payout.objects.select_for_update(of=("self",)).select_related("account", "merchant__user").get(pk=payout_id)
         if result.amount != payout.amount:
             logger.error("payout %s: %s says %s, the payout is %s; nothing changed", payout.pk, source,
                          result.amount, payout.amount)
