@@ -342,6 +342,9 @@ SPECTACULAR_SETTINGS = {
         "ShipmentFailureReasonEnum": "logistics.models.Shipment.FailureReason",
         "DispatchKindEnum": "logistics.models.Dispatch.Kind",
         "DispatchStatusEnum": "logistics.models.Dispatch.Status",
+        "PayoutAccountKindEnum": "payouts.models.PayoutAccount.Kind",
+        "PayoutAccountStatusEnum": "payouts.models.PayoutAccount.Status",
+        "PayoutStatusEnum": "payouts.models.Payout.Status",
     },
 }
 

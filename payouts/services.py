@@ -316,10 +316,11 @@ def merchants_due(*, minimum: Decimal | None = None) -> list[int]:
                      .values_list("pk", flat=True))
     busy = set(Payout.objects.filter(merchant_id__in=candidates, status__in=Payout.IN_PROGRESS)
                .values_list("merchant_id", flat=True))
-    verified = {merchant_id for merchant_id, status in (
-        PayoutAccount.objects.filter(merchant_id__in=candidates - busy).order_by("merchant_id", "-version")
-        .distinct("merchant_id").values_list("merchant_id", "status")) if status == PayoutAccount.Status.VERIFIED}
-    return sorted(verified)
+    newest: dict[int, str] = {}  # each merchant's newest version's status (portable: no DISTINCT ON)
+    for merchant_id, status in (PayoutAccount.objects.filter(merchant_id__in=candidates - busy)
+                                .order_by("merchant_id", "-version").values_list("merchant_id", "status")):
+        newest.setdefault(merchant_id, status)
+    return sorted(m for m, status in newest.items() if status == PayoutAccount.Status.VERIFIED)
 
 
 def batch_build() -> PayoutBatch | None:
