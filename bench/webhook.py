@@ -207,11 +207,13 @@ def _seed(args) -> list[int]:
         for mo, lines in zip(merchant_orders, line_plans, strict=True) for product, quantity, price, total in lines],
         batch_size=1000)
     provider = SandboxProvider()
-    payments = [Payment(order=order, provider="sandbox", amount=order.total, currency="CNY") for order in orders]
-    for payment in payments:
+    payments = Payment.objects.bulk_create(
+        [Payment(order=order, provider="sandbox", amount=order.total, currency="CNY") for order in orders],
+        batch_size=1000)
+    for payment in payments:  # the sandbox opens its trade for a saved payment (its own books)
         charge = provider.create_charge(payment=payment)
         payment.provider_reference, payment.client_params = charge.reference, charge.client_params
-    Payment.objects.bulk_create(payments, batch_size=1000)
+    Payment.objects.bulk_update(payments, ["provider_reference", "client_params"], batch_size=1000)
     ids = [p.pk for p in payments]
     rng.shuffle(ids)
     return ids

@@ -85,7 +85,8 @@ def payment_post(*, payment_id: int, order_id: int, provider: str, amount: Decim
 def refund_post(*, refund_id: int, merchant_order_id: int, amount: Decimal) -> Posting | None:
     """The posting of a refund booked against a merchant order (called with the merchant order
     locked by the booking's conditional UPDATE, so refunds of one order are posted one by one)."""
-    settlement = (Settlement.objects.select_for_update().select_related("merchant")
+    # of=self: the shop's row is not locked here (a payout holding the shop's lock writes rows naming it)
+    settlement = (Settlement.objects.select_for_update(of=("self",)).select_related("merchant")
                   .filter(merchant_order_id=merchant_order_id).first())
     if settlement is None:
         raise RuntimeError(f"merchant order {merchant_order_id} has no settlement: it was never posted as paid")
