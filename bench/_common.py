@@ -111,3 +111,14 @@ def stop_server(proc: subprocess.Popen, grace: float = 5.0) -> int | None:
 def bare_server_cmd(port: int, host: str = "127.0.0.1") -> list[str]:
     here = os.path.dirname(os.path.abspath(__file__))
     return [sys.executable, os.path.join(here, "bare_broadcast.py"), "--host", host, "--port", str(port)]
+
+
+def ensure_database(url: str) -> None:
+    """Create the bench's own database if it does not exist (its tables come from migrate)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import raise_nofile, start_server, stop_server  # noqa: E402
+from bench._common import ensure_database, raise_nofile, start_server, stop_server  # noqa: E402
 
 # --- load generator (runs in child processes) -------------------------------------------------------
 
@@ -125,16 +125,6 @@ def _env(args) -> dict:
     return env
 
 
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def _seed(args) -> dict:
     """Buyers with tokens, a live stream and an offer of ``units`` units. Returns ids and request bodies."""
     import django
@@ -218,7 +208,7 @@ def main() -> int:
     env = _env(args)
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DATABASE_POOL")})
     os.environ["DATABASE_POOL"] = "0"  # the driver itself needs no pool
-    _ensure_database(args.database_url)
+    ensure_database(args.database_url)
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], env=env, check=True,
                    cwd=ROOT)
     seed = _seed(args)

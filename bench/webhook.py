@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import proc_cpu_seconds, raise_nofile, start_server, stop_server  # noqa: E402
+from bench._common import ensure_database, proc_cpu_seconds, raise_nofile, start_server, stop_server  # noqa: E402
 
 URL = "/api/payments/webhook/sandbox/"
 SIGNATURE_HEADER = "X-Cunbo-Signature"
@@ -123,16 +123,6 @@ def _env(args, *, ledger: bool) -> dict:
                 "CUNBO_HOST": "127.0.0.1", "CUNBO_PORT": str(args.port), "WEB_WORKERS": str(args.workers),
                 "WEB_THREADS": str(args.threads), "WEB_TIMEOUT": "120"})
     return env
-
-
-def _ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _seed(args) -> list[int]:
@@ -406,7 +396,7 @@ def main() -> int:
     env = _env(args, ledger=True)
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "BENCH_LEDGER")})
     os.environ["DATABASE_POOL"] = "0"  # the driver itself needs no pool
-    _ensure_database(args.database_url)
+    ensure_database(args.database_url)
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], env=env, check=True,
                    cwd=ROOT)
     import django

@@ -103,8 +103,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from bench import webhook
+    from bench._common import ensure_database
 
-    webhook._ensure_database(os.environ["DATABASE_URL"])
+    ensure_database(os.environ["DATABASE_URL"])
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], check=True, cwd=ROOT,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     import django

@@ -69,3 +69,16 @@ def county_scoped(queryset, request, county_field: str):
     if user.is_operator:
         return queryset.filter(**{county_field: user.county_id})
     return queryset.none()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A screen to look at records nobody may add, change or delete here (books, audit rows)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

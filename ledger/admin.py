@@ -8,6 +8,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.adminkit import ReadOnlyAdmin
 from core.errors import ValidationFailed
 from core.masking import mask_phone
 from payments.settlement_file import MAX_BYTES, parse_settlement_file
@@ -28,17 +29,6 @@ from .models import (
 )
 from .reconciliation import reconcile
 from .serializers import mask_member_account
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(admin.TabularInline):

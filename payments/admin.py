@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.adminkit import AuditInline
+from core.adminkit import AuditInline, ReadOnlyAdmin
 
 from .models import Payment, PaymentEvent, Refund, RefundEvent, SandboxTransaction, WebhookEvent
 from .services import refund_submit
@@ -48,18 +48,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxTransaction)
-class SandboxTransactionAdmin(admin.ModelAdmin):
+class SandboxTransactionAdmin(ReadOnlyAdmin):
     """The sandbox provider's own books (the stand-in for the provider's side), read only."""
 
     list_display = ("reference", "kind", "payment_id", "refund_id", "amount", "fee", "status", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("reference", "payment_id", "refund_id")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
