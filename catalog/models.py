@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.storage import private_storage, public_storage
 from core.transitions import StatusEvent
 from merchants.models import Merchant
 from regions.models import Region
@@ -113,7 +114,8 @@ def inspection_report_upload_to(instance, filename: str) -> str:
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(_("image"), upload_to=product_image_upload_to, max_length=200)
+    image = models.ImageField(_("image"), upload_to=product_image_upload_to, max_length=200,
+                              storage=public_storage)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -149,7 +151,7 @@ class HarvestBatch(models.Model):
     inspection_result = models.CharField(_("inspection result"), max_length=8, choices=InspectionResult.choices,
                                          blank=True)
     inspection_report = models.FileField(_("inspection report"), upload_to=inspection_report_upload_to,
-                                         blank=True, max_length=200)
+                                         blank=True, max_length=200, storage=private_storage)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

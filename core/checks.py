@@ -36,23 +36,37 @@ def sealing_keys_valid(app_configs, **kwargs):
 @register(deploy=True)
 def media_on_another_origin(app_configs, **kwargs):
     """User files must not be served from the API's origin in production (core/media.py): a file
-    that a browser renders there could act with the API's cookies and origin."""
+    that a browser renders there could act with the API's cookies and origin. On the local disk that
+    is ``MEDIA_URL``; on S3 (core/storage.py) it is where public files are read from
+    (``S3_PUBLIC_BASE_URL``, else the endpoint) and where signed URLs point (the endpoint)."""
     from urllib.parse import urlsplit
 
     if settings.DEBUG:
         return []
-    host = urlsplit(settings.MEDIA_URL).hostname
     ours = {h.lstrip(".").lower() for h in settings.ALLOWED_HOSTS}
-    problems = []
-    if not host:
-        problems.append(f"MEDIA_URL is {settings.MEDIA_URL!r}, a path on the API's own origin")
-    elif host.lower() in ours or any(h and host.lower().endswith("." + h) for h in ours):
-        problems.append(f"MEDIA_URL's host {host} is one of ALLOWED_HOSTS")
+
+    def on_our_origin(name: str, url: str) -> str | None:
+        host = urlsplit(url).hostname
+        if not host:
+            return f"{name} is {url!r}, a path on the API's own origin"
+        if host.lower() in ours or any(h and host.lower().endswith("." + h) for h in ours):
+            return f"{name}'s host {host} is one of ALLOWED_HOSTS"
+        return None
+
+    if getattr(settings, "S3_ENABLED", False):
+        urls = [("S3_PUBLIC_BASE_URL" if settings.S3_PUBLIC_BASE_URL else "S3_ENDPOINT_URL",
+                 settings.S3_PUBLIC_BASE_URL or settings.S3_ENDPOINT_URL)]
+        if settings.S3_PUBLIC_BASE_URL:
+            urls.append(("S3_ENDPOINT_URL (signed URLs of private files)", settings.S3_ENDPOINT_URL))
+    else:
+        urls = [("MEDIA_URL", settings.MEDIA_URL)]
+    problems = [problem for name, url in urls if (problem := on_our_origin(name, url))]
     if settings.SERVE_MEDIA:
         problems.append("SERVE_MEDIA is on")
     if not problems:
         return []
     return [Warning(f"{'; '.join(problems)}: uploaded files would be served from the API's origin.",
-                    hint="Serve MEDIA_ROOT from another origin (a storage bucket or a CDN host such as "
-                         "https://media.example.cn/) and set MEDIA_URL to it; leave SERVE_MEDIA off.",
+                    hint="Serve user files from another origin: on the local disk MEDIA_ROOT from a host such "
+                         "as https://media.example.cn/ named by MEDIA_URL; on S3 the buckets' endpoint and "
+                         "S3_PUBLIC_BASE_URL (a CDN host), never a host of ALLOWED_HOSTS. Leave SERVE_MEDIA off.",
                     id="core.W002")]

@@ -1,6 +1,7 @@
 """User files served by the app itself (development and the embedded run; ``SERVE_MEDIA``).
 
-Production serves them from another origin (``MEDIA_URL``, core/checks.py). When the app does
+Production serves them from another origin (``MEDIA_URL``, or the S3 buckets of core/storage.py;
+core/checks.py). When the app does
 serve them, every file goes out as an attachment with ``nosniff`` and a sandboxing CSP: an uploaded
 file is never rendered as a page of the API's origin, whatever its bytes (``<img>`` tags still show
 images, since ``Content-Disposition`` only governs navigation). The ``private/`` prefix (credentials)
@@ -18,11 +19,16 @@ from django.views.static import serve
 PRIVATE_PREFIX = "private/"
 
 
+def safe_filename(filename: str | None) -> str:
+    """A file name fit for a ``Content-Disposition`` header: ASCII letters, digits, ``._-``."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", filename or "")[:100]
+
+
 def protect_user_file(response, *, filename: str | None = None):
     """The headers every user file is sent with (here and by the credential download)."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename or "")[:100]
+    safe = safe_filename(filename)
     response["Content-Disposition"] = f'attachment; filename="{safe}"' if safe else "attachment"
     return response
 

@@ -19,6 +19,8 @@ credentials (merchants), stream covers (livestream) and dispute photos (orders).
   SVG markup anywhere (a PDF that is also a web page).
 - **Names**: the stored name is a random ``uuid4`` hex with the extension of the detected type; the
   client's file name is never kept.
+- **Where**: the checked file goes to the field's storage (core/storage.py): the local disk, or the
+  public or private S3 bucket, with the detected type as its ``Content-Type``.
 
 A refusal is a ``ValidationFailed`` (400 envelope) naming the field; callers check before they
 write anything, so a refused upload stores nothing.
@@ -89,10 +91,18 @@ def check_upload(file, *, field: str, allow_pdf: bool = False) -> CheckedUpload:
     if allow_pdf and data.startswith(b"%PDF-"):
         _check_pdf(data, field=field)
         content_type, extension = PDF
-        return CheckedUpload(ContentFile(data, name=f"{uuid.uuid4().hex}{extension}"), content_type, extension)
+        return CheckedUpload(_stored(data, content_type, extension), content_type, extension)
     rebuilt, fmt = _rebuilt_image(data, field=field, allow_pdf=allow_pdf)
     content_type, extension = IMAGE_FORMATS[fmt]
-    return CheckedUpload(ContentFile(rebuilt, name=f"{uuid.uuid4().hex}{extension}"), content_type, extension)
+    return CheckedUpload(_stored(rebuilt, content_type, extension), content_type, extension)
+
+
+def _stored(data: bytes, content_type: str, extension: str) -> ContentFile:
+    """What a storage writes: a random name, and the detected type (object storage records it as the
+    object's ``Content-Type``; core/storage.py)."""
+    file = ContentFile(data, name=f"{uuid.uuid4().hex}{extension}")
+    file.content_type = content_type
+    return file
 
 
 def check_uploads(files, *, field: str) -> list[CheckedUpload]:

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from core.storage import public_storage
 from core.transitions import StatusEvent
 from merchants.models import Merchant
 
@@ -26,7 +27,7 @@ class Stream(models.Model):
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="streams")
     title = models.CharField(_("title"), max_length=100)
-    cover = models.ImageField(_("cover"), upload_to="streams/covers/", blank=True)
+    cover = models.ImageField(_("cover"), upload_to="streams/covers/", blank=True, storage=public_storage)
     scheduled_at = models.DateTimeField(_("scheduled at"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SCHEDULED,
                               db_index=True)

@@ -15,6 +15,8 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
+from marketplace.storages import S3ConfigError, s3_media_url, s3_storages
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -251,21 +253,49 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = env.str("MEDIA_URL", default="media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 WHITENOISE_USE_FINDERS = DEBUG
+# Two named storages (core/storage.py): "public" (product images, stream covers, shop logos) and
+# "private" (credentials, inspection reports, dispute photos). Embedded default: both on the local disk
+# (MEDIA_ROOT, MEDIA_URL), as "default" is. With S3_ENDPOINT_URL, S3_PUBLIC_BUCKET and S3_PRIVATE_BUCKET
+# set they are S3-compatible buckets (django-storages): the public one read straight from its URL (or
+# S3_PUBLIC_BASE_URL, a CDN in front of it), the private one only through signed URLs that expire after
+# S3_SIGNED_URL_SECONDS; files the code does not route ("default") go to the private bucket.
+_LOCAL_MEDIA = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _LOCAL_MEDIA,
+    "public": _LOCAL_MEDIA,
+    "private": _LOCAL_MEDIA,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL", default="").rstrip("/")
+S3_PUBLIC_BUCKET = env("S3_PUBLIC_BUCKET", default="")
+S3_PRIVATE_BUCKET = env("S3_PRIVATE_BUCKET", default="")
+S3_PUBLIC_BASE_URL = env("S3_PUBLIC_BASE_URL", default="")
+S3_SIGNED_URL_SECONDS = env.int("S3_SIGNED_URL_SECONDS", default=300)
+S3_ENABLED = bool(S3_ENDPOINT_URL or S3_PUBLIC_BUCKET or S3_PRIVATE_BUCKET)
+if S3_ENABLED:
+    try:
+        STORAGES["public"], STORAGES["private"] = s3_storages(
+            endpoint_url=S3_ENDPOINT_URL, public_bucket=S3_PUBLIC_BUCKET, private_bucket=S3_PRIVATE_BUCKET,
+            access_key=env("S3_ACCESS_KEY_ID", default=""), secret_key=env("S3_SECRET_ACCESS_KEY", default=""),
+            region=env("S3_REGION", default="us-east-1"), addressing_style=env("S3_ADDRESSING_STYLE", default="path"),
+            public_base_url=S3_PUBLIC_BASE_URL, signed_url_seconds=S3_SIGNED_URL_SECONDS,
+            public_acl=env("S3_PUBLIC_ACL", default=""))
+    except S3ConfigError as error:
+        raise environ.ImproperlyConfigured(str(error)) from None
+    STORAGES["default"] = STORAGES["private"]
+    MEDIA_URL = s3_media_url(endpoint_url=S3_ENDPOINT_URL, public_bucket=S3_PUBLIC_BUCKET,
+                             public_base_url=S3_PUBLIC_BASE_URL)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=40_000_000)
 # The app serves MEDIA_ROOT itself (core/media.py: attachment, nosniff, never private/) in development
 # and in the embedded single-process run; production points MEDIA_URL at another origin instead.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG and not S3_ENABLED)
 # Whole-request ceiling, checked against Content-Length before the body is read.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 

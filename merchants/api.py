@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -14,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsConsumer, IsMerchant, IsStaffMember
 from core.errors import NotFound
-from core.media import protect_user_file
+from core.storage import private_file_response
 
 from . import selectors, services
 from .serializers import (
@@ -189,20 +188,22 @@ class CredentialReviewApi(APIView):
 
 
 class CredentialFileApi(APIView):
-    """The uploaded document itself: owner and county staff only."""
+    """The uploaded document itself: owner and county staff only (on object storage, a redirect to
+    a signed URL that expires after a few minutes)."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+                              302: OpenApiResponse(description="Object storage: a signed URL of the file.")})
     def get(self, request, pk: int, credential_id: int):
         merchant = selectors.merchant_get_owned_or_staff(merchant_id=pk, user=request.user)
         credential = selectors.credential_get(merchant=merchant, credential_id=credential_id)
         if not credential.file:
             raise NotFound()
-        response = FileResponse(credential.file.open("rb"), content_type=credential.file_content_type or None)
-        response["Cache-Control"] = "private, no-store"
         suffix = PurePosixPath(credential.file.name).suffix
-        return protect_user_file(response, filename=f"credential-{credential.pk}{suffix}")
+        # The bytes through the app (local disk), or a redirect to a signed URL of a few minutes (S3).
+        return private_file_response(credential.file, filename=f"credential-{credential.pk}{suffix}",
+                                     content_type=credential.file_content_type or None)
 
 
 class FollowApi(APIView):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import phone_validator
 from core.sealing import SealedCharField, lookup_digest
+from core.storage import private_storage, public_storage
 from core.transitions import StatusEvent
 from regions.models import Region
 
@@ -34,7 +35,7 @@ class Merchant(models.Model):
     county = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("county"))
     contact_phone = models.CharField(_("contact phone"), max_length=11, validators=[phone_validator])
     description = models.TextField(_("description"), blank=True)
-    logo = models.ImageField(_("logo"), upload_to="merchants/logos/", blank=True)
+    logo = models.ImageField(_("logo"), upload_to="merchants/logos/", blank=True, storage=public_storage)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED,
                               db_index=True)
     rating_avg = models.DecimalField(_("rating"), max_digits=3, decimal_places=2, default=Decimal("0"))
@@ -118,7 +119,8 @@ class Credential(models.Model):
     issued_at = models.DateField(_("issued on"), null=True, blank=True)
     # Valid through this day (Asia/Shanghai); empty for long-term documents.
     expires_at = models.DateField(_("expires on"), null=True, blank=True, db_index=True)
-    file = models.FileField(_("file"), upload_to=credential_upload_to, blank=True, max_length=200)
+    file = models.FileField(_("file"), upload_to=credential_upload_to, blank=True, max_length=200,
+                            storage=private_storage)
     file_content_type = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING,
                               db_index=True)

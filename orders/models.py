@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from core.storage import private_storage
 from core.transitions import StatusEvent
 from merchants.models import Merchant
 from regions.models import Region
@@ -306,7 +307,7 @@ class Dispute(models.Model):
 
 class DisputePhoto(models.Model):
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="disputes/%Y/%m/")
+    image = models.ImageField(upload_to="disputes/%Y/%m/", storage=private_storage)
 
     class Meta:
         ordering = ["pk"]
