@@ -41,6 +41,13 @@ class _NamedStorage(LazyObject):
     def _setup(self):
         self._wrapped = storages[self.__dict__["_alias"]]
 
+    # A field copied (model states, forms) keeps naming the same storage, not a snapshot of it.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 _public = _NamedStorage(PUBLIC)
 _private = _NamedStorage(PRIVATE)

@@ -49,7 +49,8 @@ def s3_storages(*, endpoint_url: str, public_bucket: str, private_bucket: str, a
             raise S3ConfigError("S3_PUBLIC_BASE_URL must be an absolute http(s) URL (https://cdn.example.cn/).")
         public.update(custom_domain=rest.rstrip("/"), url_protocol=f"{scheme}:")
     private = {**common, "bucket_name": private_bucket, "querystring_auth": True,
-               "querystring_expire": signed_url_seconds, "default_acl": "private",
+               # No ACL sent: the bucket's own (private) applies, and buckets with ACLs disabled accept the write.
+               "querystring_expire": signed_url_seconds, "default_acl": None,
                "object_parameters": {"ContentDisposition": "attachment", "CacheControl": "private, no-store"}}
     return {"BACKEND": BACKEND, "OPTIONS": public}, {"BACKEND": BACKEND, "OPTIONS": private}
 

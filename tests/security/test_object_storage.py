@@ -311,7 +311,7 @@ def test_an_inspection_report_is_private_and_its_trace_page_gives_a_signed_url(w
          "inspection.report": pdf_file("report.pdf")}, format="multipart")
     assert response.status_code == 201, response.content[:300]
     trace = client_for(None).get(f"/api/trace/{response.json()['trace_code']}/").json()
-    url = trace["batch"]["inspection"]["report_url"] if "batch" in trace else trace["inspection"]["report_url"]
+    url = trace["inspection"]["report_url"]
     assert url.startswith(f"{on_s3.endpoint}/{on_s3.private}/catalog/inspections/")
     assert fetch(url)[0] == 200
     assert fetch(unsigned(url))[0] == 403
