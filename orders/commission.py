@@ -13,12 +13,14 @@ force last wins.
 
 The checkout copies the rates onto each line and the amounts onto the merchant order, so a later
 change of rules never changes an order's money. The rules are read once into the cache (one
-entry, dropped whenever a rule or a category is saved or deleted), so a checkout costs one cache
-read, not a query.
+entry, dropped whenever a rule or a category is saved or deleted, and expiring after five minutes
+in case a drop was missed), so a checkout costs one cache read, not a query; with the cache down
+it reads them from the database.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,11 +31,15 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from catalog.models import Category
+from core.redis import REDIS_ERRORS
 
 from .models import CommissionRule
 
 CACHE_KEY = "orders:commission-rules:v1"
+# The cached rules expire after this even if never dropped (a drop missed while Redis was down).
+RULES_CACHE_SECONDS = 300
 CENT = Decimal("0.01")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,15 +62,30 @@ def _load() -> dict:
 
 
 def _table() -> dict:
-    table = cache.get(CACHE_KEY)
+    """The rules from the cache; straight from the database while the cache (Redis) is down, so a
+    checkout never fails for it (it only costs two queries then)."""
+    try:
+        table = cache.get(CACHE_KEY)
+    except REDIS_ERRORS:
+        logger.warning("commission rules: cache unavailable, read from the database")
+        return _load()
     if table is None:
         table = _load()
-        cache.set(CACHE_KEY, table, timeout=None)
+        try:
+            cache.set(CACHE_KEY, table, timeout=RULES_CACHE_SECONDS)
+        except REDIS_ERRORS:
+            logger.warning("commission rules: cache unavailable, not stored")
     return table
 
 
 def rates_table_drop() -> None:
-    cache.delete(CACHE_KEY)
+    """Forget the cached rules. If the cache is unreachable now, the entry cannot be dropped: it is
+    re-read after ``RULES_CACHE_SECONDS`` at the latest."""
+    try:
+        cache.delete(CACHE_KEY)
+    except REDIS_ERRORS:
+        logger.error("commission rules changed but the cache is unavailable; the old rules may be used for "
+                     "up to %s s", RULES_CACHE_SECONDS)
 
 
 class RateBook:
