@@ -3,7 +3,8 @@
 On a route that names an object (its path carries an id or a code), a signed-in caller of the
 wrong role answers 404, exactly as for an object that does not exist: what is not yours is not
 there (docs/security.md, API1). Without an object in the path a wrong role answers 403, and an
-anonymous caller always answers 401.
+anonymous caller always answers 401. A view whose path carries only a parameter that is no object
+(a month of the caller's own statement) says so with ``path_names_object = False``: 403 too.
 """
 
 from rest_framework.permissions import BasePermission
@@ -22,7 +23,7 @@ class _HasRole(BasePermission):
             return False
         if user.role in self.roles or (Role.ADMIN in self.roles and user.is_superuser):
             return True
-        if getattr(view, "kwargs", None):
+        if getattr(view, "kwargs", None) and getattr(view, "path_names_object", True):
             raise NotFound()
         return False
 

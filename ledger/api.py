@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from core.errors import ValidationFailed
 from . import members as member_services
 from . import selectors
 from .serializers import (
+    MAX_SHARES,
     BalanceOutput,
     CountyTotalsOutput,
     EntryFilter,
@@ -106,6 +107,8 @@ STATEMENT_DOC = {"responses": {(200, "application/json"): StatementOutput,
 
 class StatementApi(_StatementView):
     permission_classes = [IsMerchant]
+    # The month is no object (the shop is the caller's own): another role gets 403, as on the balance.
+    path_names_object = False
 
     @extend_schema(summary="The shop's monthly statement (JSON, or CSV)", **STATEMENT_DOC)
     def get(self, request, month: str):
@@ -196,9 +199,13 @@ class MemberDetailApi(APIView):
 
 
 def _share_items(request) -> list[dict]:
+    """``{"shares": [...]}`` or the bare list, at most ``MAX_SHARES`` items (checked before any item is)."""
     data = request.data.get("shares") if isinstance(request.data, dict) else request.data
     if not isinstance(data, list):
         raise ValidationFailed(fields={"shares": [_("Give the shares as a list of {member, percent}.")]})
+    if len(data) > MAX_SHARES:
+        message = serializers.ListSerializer.default_error_messages["max_length"].format(max_length=MAX_SHARES)
+        raise ValidationFailed(fields={"shares": [message]})
     return _valid(ShareItem, data, many=True)
 
 

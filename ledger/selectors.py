@@ -167,7 +167,7 @@ def merchant_entries(*, merchant: Merchant, account: str | None = None, date_fro
     if date_from:
         queryset = queryset.filter(posting__created_at__gte=datetime.datetime.combine(date_from, datetime.time(),
                                                                                       tzinfo=tz))
-    if date_to:
+    if date_to and date_to < datetime.date.max:  # the last day there is ends after every entry: no bound
         queryset = queryset.filter(posting__created_at__lt=datetime.datetime.combine(
             date_to + datetime.timedelta(days=1), datetime.time(), tzinfo=tz))
     if kind:

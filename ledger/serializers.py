@@ -209,8 +209,11 @@ class ShareItem(serializers.Serializer):
     percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
 
 
+MAX_SHARES = 200  # members sharing one product or batch; a longer list is refused before it is read
+
+
 class SharesInput(serializers.Serializer):
-    shares = ShareItem(many=True, allow_empty=True, max_length=200)
+    shares = ShareItem(many=True, allow_empty=True, max_length=MAX_SHARES)
 
 
 class ShareOutput(serializers.Serializer):

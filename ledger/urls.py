@@ -1,13 +1,15 @@
 from django.urls import path
 
+import core.converters  # noqa: F401 - registers <month:…> (YYYY-MM only; other text is 404)
+
 from . import api
 
 urlpatterns = [
     path("merchant/ledger/balance/", api.BalanceApi.as_view(), name="ledger-balance"),
     path("merchant/ledger/entries/", api.EntryListApi.as_view(), name="ledger-entries"),
-    path("merchant/ledger/statements/<str:month>/", api.StatementApi.as_view(), name="ledger-statement"),
-    path("county/ledger/statements/<str:month>/", api.StaffStatementApi.as_view(), name="ledger-county-statement"),
-    path("admin/ledger/statements/<str:month>/", api.StaffStatementApi.as_view(), name="ledger-admin-statement"),
+    path("merchant/ledger/statements/<month:month>/", api.StatementApi.as_view(), name="ledger-statement"),
+    path("county/ledger/statements/<month:month>/", api.StaffStatementApi.as_view(), name="ledger-county-statement"),
+    path("admin/ledger/statements/<month:month>/", api.StaffStatementApi.as_view(), name="ledger-admin-statement"),
     path("county/ledger/totals/", api.CountyTotalsApi.as_view(), name="ledger-county-totals"),
     path("admin/ledger/totals/", api.PlatformTotalsApi.as_view(), name="ledger-platform-totals"),
     path("merchant/members/", api.MemberListCreateApi.as_view(), name="ledger-members"),

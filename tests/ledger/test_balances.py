@@ -89,6 +89,16 @@ def test_bad_entry_filters_are_400(client_for, shop, query):
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
 
 
+def test_the_last_and_first_days_there_are_bound_nothing(client_for, shop, three_orders):
+    """``to=9999-12-31`` ends after every entry (its day after does not exist: it was a 500)."""
+    client = client_for(shop.user)
+    for query in ({"to": "9999-12-31"}, {"from": "0001-01-01", "to": "9999-12-31"}, {"from": "0001-01-01"}):
+        response = client.get(ENTRIES, query)
+        assert response.status_code == 200, (query, response.content)
+        assert response.json()["count"] == 5
+    assert client.get(ENTRIES, {"from": "9999-12-31"}).json()["count"] == 0
+
+
 def test_entries_show_only_the_shops_own(client_for, shop, three_orders, consumer, village):
     other = MerchantFactory(village=village)
     assert client_for(other.user).get(ENTRIES).json()["count"] == 0

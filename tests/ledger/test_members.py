@@ -147,6 +147,21 @@ def test_a_bad_share_is_400(client_for, shop, apples, three, item):
     assert response.status_code == 400 and not MemberShare.objects.exists()
 
 
+def test_a_list_of_shares_longer_than_the_cap_is_refused_before_it_is_read(client_for, shop, apples, three):
+    """At most MAX_SHARES items (a body of hundreds of thousands was read item by item, seconds of work
+    and an answer naming every one)."""
+    from ledger.serializers import MAX_SHARES
+
+    client = client_for(shop.user)
+    items = [{"member": index + 1, "percent": "0.01"} for index in range(MAX_SHARES + 1)]
+    for body in (items, {"shares": items}):
+        response = client.put(shares_url(apples.pk), body, format="json", **EN)
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"] == {
+            "shares": [f"Ensure this field has no more than {MAX_SHARES} elements."]}
+    assert not MemberShare.objects.exists()
+
+
 def test_a_member_listed_twice_or_inactive_is_400(client_for, shop, apples, three):
     client = client_for(shop.user)
     twice = [{"member": three[0], "percent": "50"}, {"member": three[0], "percent": "50"}]

@@ -98,11 +98,34 @@ def test_the_csv_has_the_bom_translated_headers_and_the_same_numbers(client_for,
     assert header[2] == "货款" and header[0] != "Merchant order"
 
 
-@pytest.mark.parametrize("month", ["2026-13", "2026-00", "abc", "2026-1", "999-01"])
-def test_a_bad_month_is_400(client_for, shop, month):
-    response = client_for(shop.user).get(statement_url(month), **EN)
-    assert response.status_code == 400
-    assert response.json()["error"]["message"] == "Give the month as YYYY-MM."
+@pytest.mark.parametrize("month", ["2026-13", "2026-00", "1999-12", "0000-00"])
+def test_a_month_of_the_right_shape_that_is_no_month_is_400(client_for, shop, operator, admin_user, month):
+    for user, url in ((shop.user, statement_url(month)), (operator, staff_url(shop.pk, month)),
+                      (admin_user, staff_url(shop.pk, month, prefix="admin"))):
+        response = client_for(user).get(url, **EN)
+        assert response.status_code == 400, (url, response.content)
+        assert response.json()["error"] == {"code": "invalid", "message": "Give the month as YYYY-MM.",
+                                            "fields": {"month": ["Give the month as YYYY-MM."]}}
+
+
+@pytest.mark.parametrize("month", ["abc", "2026-1", "999-01", "2026-011", "２０２６-01", "2026_01"])
+def test_text_that_is_not_yyyy_mm_is_no_route_for_anyone(client_for, shop, consumer, operator, month):
+    """The path converter only matches YYYY-MM: anything else is 404 to every caller, as a path that
+    does not exist (the owner included)."""
+    for client in (client_for(shop.user), client_for(consumer), client_for(operator), client_for(None)):
+        for url in (statement_url(month), staff_url(shop.pk, month), staff_url(shop.pk, month, prefix="admin")):
+            response = client.get(url, **EN)
+            assert response.status_code == 404, (url, response.content)
+            assert response.json()["error"]["code"] == "not_found"
+
+
+def test_another_role_is_refused_the_statement_as_the_balance(client_for, consumer, operator):
+    """The month names no object (the shop is the caller's own): 403 as on the balance, 401 signed out."""
+    for month in (this_month(), "2026-13"):
+        assert client_for(consumer).get(statement_url(month)).status_code == 403
+        assert client_for(operator).get(statement_url(month)).status_code == 403
+        assert client_for(None).get(statement_url(month)).status_code == 401
+    assert client_for(consumer).get("/api/merchant/ledger/balance/").status_code == 403
 
 
 def test_a_month_not_begun_is_400_even_as_csv(client_for, shop):

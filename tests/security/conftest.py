@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps
 from django.db import connection, transaction
 
-PROJECT_APPS = ("core", "regions", "accounts", "merchants", "catalog", "livestream", "orders", "payments",
-                "logistics", "notifications")
+PROJECT_APPS = ("core", "regions", "accounts", "merchants", "catalog", "livestream", "orders", "payments", "ledger",
+                "payouts", "logistics", "notifications")
 
 # Filled by the tests, printed at the end of the run.
 FIGURES: dict[str, Counter] = defaultdict(Counter)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 SKIPPED_METHODS = {"options", "head", "trace"}
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Path converters that carry a parameter, not an object's id or code (``<month:…>``, YYYY-MM): the
+# authorization matrix keeps them as given instead of pointing them at a missing object.
+NOT_AN_OBJECT = frozenset({"month"})
 
 
 @dataclass(frozen=True)
@@ -20,11 +25,24 @@ class ApiRoute:
     def url(self, **kwargs) -> str:
         path = self.pattern
         for name, value in kwargs.items():
-            for kind in ("int", "str", "slug", "uuid", "path", ""):
-                token = f"<{kind}:{name}>" if kind else f"<{name}>"
-                path = path.replace(token, str(value))
+            path = re.sub(rf"<(?:\w+:)?{re.escape(name)}>", lambda _m, value=value: str(value), path)
         assert "<" not in path, f"{self.name}: missing keyword arguments for {path}"
         return "/" + path
+
+    def converter(self, name: str) -> str:
+        """The converter of path parameter ``name`` ("int", "str", "month", ...)."""
+        match = re.search(rf"<(?:(\w+):)?{re.escape(name)}>", self.pattern)
+        return (match.group(1) or "str") if match else ""
+
+    @property
+    def object_params(self) -> tuple[str, ...]:
+        """The path parameters that name an object (not a month)."""
+        return tuple(name for name in self.converters if self.converter(name) not in NOT_AN_OBJECT)
+
+    def sample(self, value=1) -> dict:
+        """Path parameters that match the route: ``value`` for the ids, this month for a month."""
+        month = timezone.localdate().strftime("%Y-%m")
+        return {name: month if self.converter(name) == "month" else value for name in self.converters}
 
 
 def _walk(resolver: URLResolver, prefix: str = ""):

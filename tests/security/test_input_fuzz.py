@@ -34,12 +34,18 @@ HUGE = [2**31, 2**63, -(2**63) - 1, 10**30]
 DEEP = 10_000
 
 QUERY_KEYS = ["page", "page_size", "search", "q", "status", "ordering", "county", "merchant", "category", "mine",
-              "stream", "township", "kind", "unread"]
+              "stream", "township", "kind", "unread", "from", "to", "month", "account"]
+# The ends of what a date parser accepts, alone (any other bad key would be refused first): a bound
+# computed from them (the day after the last) must not overflow.
+DATE_KEYS = ["from", "to", "date", "date_from", "date_to", "since", "until", "day"]
+EDGE_DATES = ["9999-12-31", "0001-01-01"]
 
 
 def _hostile_query_strings() -> list[str]:
     values = [quote(NUL_TEXTS[1], safe=""), SURROGATES_RAW[0], quote(DIGITS[0], safe=""), str(HUGE[3])]
-    return ["&".join(f"{key}={value}" for key in QUERY_KEYS) for value in values]
+    return (["&".join(f"{key}={value}" for key in QUERY_KEYS) for value in values]
+            + ["&".join(f"{key}={value}" for key in DATE_KEYS) for value in EDGE_DATES]
+            + ["month=9999-12", "month=0001-01"])
 
 
 HEADER_SETS = [
@@ -97,12 +103,15 @@ def _path_values(route) -> list[dict]:
     (the int converter only matches ASCII digits; anything else is Django's 404)."""
     strings = [quote(v, safe="") for v in NUL_TEXTS[:2]] + SURROGATES_RAW[:2] + [quote(DIGITS[0], safe="")]
     numbers = [str(HUGE[1]), str(HUGE[3]), "0"]
+    # The month converter only matches YYYY-MM (text is Django's 404): months that match it and are
+    # no month, or are out of any range the view could compute with.
+    months = ["2026-13", "0000-00", "9999-12", "1999-12", "2026-00"]
     variants = []
-    for index in range(max(len(strings), len(numbers))):
+    for index in range(max(len(strings), len(numbers), len(months))):
         kwargs = {}
         for name in route.converters:
-            converter = route.pattern.split(f":{name}>")[0].rsplit("<", 1)[-1]
-            pool = numbers if converter == "int" else strings
+            converter = route.converter(name)
+            pool = numbers if converter == "int" else months if converter == "month" else strings
             kwargs[name] = pool[index % len(pool)]
         variants.append(kwargs)
     return variants
@@ -112,27 +121,31 @@ def _path_values(route) -> list[dict]:
 def test_every_route_survives_hostile_paths_queries_and_headers(world, db, caplog):
     probe = Probe("requests")
     FIGURES["fuzz"]["routes"] += len(api_routes())
-    anonymous, signed_in = _client(), _client(world.a.consumer)
+    anonymous = _client()
+    # Each role the routes serve, so that hostile input reaches the views behind every role check.
+    signed_in = {"consumer": _client(world.a.consumer), "merchant": _client(world.a.merchant_user),
+                 "operator": _client(world.a.operator), "admin": _client(world.admin)}
     caplog.set_level(logging.WARNING)
     for route in api_routes():
-        methods = [m for m in route.methods if m in ("GET", "POST", "PATCH", "DELETE")]
+        methods = [m for m in route.methods if m in ("GET", "POST", "PUT", "PATCH", "DELETE")]
         for kwargs in _path_values(route) if route.converters else [{}]:
             url = route.url(**kwargs)
             for method in methods:
-                cache.clear()
-                call = getattr(signed_in, method.lower())
-                response = rolled_back(call, url) if method == "GET" else rolled_back(call, url, {}, format="json")
-                probe.check(f"{method} {url}", response)
+                for who, client in signed_in.items():
+                    cache.clear()
+                    call = getattr(client, method.lower())
+                    response = rolled_back(call, url) if method == "GET" else rolled_back(call, url, {}, format="json")
+                    probe.check(f"{method} {url} ({who})", response)
         if "GET" in route.methods:
-            url = route.url(**{name: 1 for name in route.converters})
+            url = route.url(**route.sample())
             for query in _hostile_query_strings():
                 cache.clear()
-                for who, client in (("anonymous", anonymous), ("signed in", signed_in)):
+                for who, client in (("anonymous", anonymous), *signed_in.items()):
                     probe.check(f"GET {url}?{query[:40]} ({who})", rolled_back(client.get, f"{url}?{query}"))
         for headers in HEADER_SETS:
             cache.clear()
             method = "GET" if "GET" in route.methods else route.methods[0]
-            url = route.url(**{name: 1 for name in route.converters})
+            url = route.url(**route.sample())
             response = rolled_back(getattr(anonymous, method.lower()), url, **headers)
             probe.check(f"{method} {url} {sorted(headers)}", response)
     probe.done(caplog)

@@ -214,6 +214,30 @@ def _mute(w: World):
     return ChatMute.objects.get(stream=w.a.stream, user=w.b.consumer)
 
 
+def _set_share(key, value):
+    def mutate(w, body):
+        body["shares"][0][key] = value(w) if callable(value) else value
+    return mutate
+
+
+def _share(w: World, **target):
+    from ledger.models import MemberShare
+
+    return MemberShare.objects.get(member=w.a.member, **target)
+
+
+def _line_batch(w: World):
+    from ledger.models import LineBatch
+
+    return LineBatch.objects.get(line_id=w.line.pk)
+
+
+def _line_of(merchant_order) -> int:
+    from orders.models import OrderLine
+
+    return OrderLine.objects.filter(merchant_order=merchant_order).values_list("pk", flat=True).first()
+
+
 def _preference(w: World):
     from notifications.models import Preference
 
@@ -450,6 +474,37 @@ WRITES: dict[tuple[str, str], Write] = {
         columns=("kind", "title", "body")),
     ("notification-preferences", "PATCH"): Write(
         actor=a_consumer, status=200, stored=lambda w, body: _preference(w), body=lambda w: {"sms_enabled": False}),
+    # --- ledger: a cooperative's members and their shares --------------------------------------------
+    ("ledger-members", "POST"): Write(
+        actor=a_merchant, status=201, stored=by_id("ledger.CoopMember"),
+        body=lambda w: {"name": "赵六", "phone": "13944440004", "payout_kind": "bank",
+                        "payout_account": "6222020200004444555", "bank_name": "农商银行"},
+        columns=("created_at",), extra={"merchant_id=B": _set("merchant_id", lambda w: w.b.shop.pk)}),
+    ("ledger-member", "PATCH"): Write(
+        actor=a_merchant, status=200, stored=fixed("ledger.CoopMember", lambda w: w.a.member.pk),
+        kwargs=lambda w: {"member_id": w.a.member.pk}, body=lambda w: {"name": "张大海"},
+        columns=("created_at",),
+        extra={"merchant_id=B": _set("merchant_id", lambda w: w.b.shop.pk)}),
+    ("ledger-product-shares", "PUT"): Write(
+        actor=a_merchant, status=200, stored=lambda w, body: _share(w, product=w.a.product),
+        kwargs=lambda w: {"product_id": w.a.product.pk},
+        body=lambda w: {"shares": [{"member": w.a.member.pk, "percent": "100.00"}]},
+        columns=("member", "product", "batch"),
+        extra={"shares[].product=B": _set_share("product", lambda w: w.b.product.pk),
+               "shares[].batch=A": _set_share("batch", lambda w: w.honey_batch.pk),
+               "shares[].member=B": _set_share("member", lambda w: w.b.member.pk)}),
+    ("ledger-batch-shares", "PUT"): Write(
+        actor=a_merchant, status=200, stored=lambda w, body: _share(w, batch=w.honey_batch),
+        kwargs=lambda w: {"batch_id": w.honey_batch.pk},
+        body=lambda w: {"shares": [{"member": w.a.member.pk, "percent": "100.00"}]},
+        columns=("member", "product", "batch"),
+        extra={"shares[].batch=B": _set_share("batch", lambda w: w.b.batch.pk),
+               "shares[].product=A": _set_share("product", lambda w: w.a.product.pk),
+               "shares[].member=B": _set_share("member", lambda w: w.b.member.pk)}),
+    ("ledger-line-batch", "PUT"): Write(
+        actor=a_merchant, status=200, stored=lambda w, body: _line_batch(w), kwargs=lambda w: {"line_id": w.line.pk},
+        body=lambda w: {"batch": w.honey_batch.pk}, columns=("line", "created_at"),
+        extra={"batch=B": _set("batch", lambda w: w.b.batch.pk), "line=other": _set("line", lambda w: _line_of(w.mo_paid))}),
     # --- payments: the notice is the provider's, signed; fields it does not define are ignored ---------
     ("payment-webhook", "POST"): Write(
         actor=lambda w: None, status=200, send=_send_signed, setup=_pending_payment,

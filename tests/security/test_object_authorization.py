@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -65,6 +66,8 @@ class Entry:
     hidden: Callable[[World], dict] | None = None  # a non-public object of a public route
     crossed: Callable[[World], dict] | None = None  # county B's parent with county A's child (answers as B's
     # parent with a nonexistent child)
+    query: Callable[[World], dict] | None = None  # the object named in the query string (``?merchant=``),
+    # pointed at a missing one like a path id
 
 
 def today(days: int = 0) -> str:
@@ -80,6 +83,18 @@ def shop_secrets(w: World) -> list[str]:
     """County A's shop numbers only its owner and county staff see in full."""
     return [w.a.shop.contact_phone, w.a.credential.number, w.credential_pending.number,
             w.a.merchant_user.phone or "-"]
+
+def ledger_secrets(w: World) -> list[str]:
+    """What only county A's shop sees of its money and its members (as they appear in an answer:
+    amounts are quoted strings, a row's merchant order an integer key)."""
+    return [repr(w.ledger_a["pending"]), repr(w.ledger_a["available"]), w.a.shop.shop_name,
+            f"'merchant_order': {w.mo_released.pk},", *member_secrets(w), w.a.member.name, w.member_free.name]
+
+
+def member_secrets(w: World) -> list[str]:
+    """A member household's mobile and payout account (the account is never shown whole, even to its shop)."""
+    return [w.a.member.phone, w.member_free.phone, w.a.member.payout_account, w.member_free.payout_account]
+
 
 TABLE: dict[str, Entry] = {
     # --- merchants -------------------------------------------------------------------------
@@ -214,6 +229,36 @@ TABLE: dict[str, Entry] = {
     "dispatch-cancel": Entry(kwargs=lambda w: {"pk": w.dispatch_planned.pk}, ops={"POST": Op(a_operator, 200)}),
     # --- notifications ----------------------------------------------------------------------------------
     "notification-read": Entry(kwargs=lambda w: {"pk": w.a.notification.pk}, ops={"POST": Op(a_consumer, 200)}),
+    # --- ledger: the shop's money ---------------------------------------------------------------------------
+    # A statement's path names a month, not an object, and the shop is always the caller's own: another
+    # shop's owner reads its own month (200, with no figure of county A's shop), every other role is
+    # refused as on the balance (403, anonymous 401). Text that is not YYYY-MM is no route: 404 for
+    # everyone (core/converters.py).
+    "ledger-statement": Entry(
+        kwargs=lambda w: {"month": this_month()},
+        ops={"GET": Op(a_merchant, 200, secrets=lambda w: ledger_secrets(w),
+                       public={role: {"anonymous": 401, "merchant_b": 200}.get(role, 403) for role in ATTACKERS})}),
+    # Staff name the shop in the query: another county's operator gets what a missing shop gets.
+    "ledger-county-statement": Entry(kwargs=lambda w: {"month": this_month()},
+                                     query=lambda w: {"merchant": w.a.shop.pk}, ops={"GET": Op(a_operator, 200)}),
+    "ledger-admin-statement": Entry(kwargs=lambda w: {"month": this_month()},
+                                    query=lambda w: {"merchant": w.a.shop.pk}, ops={"GET": Op(lambda w: w.admin, 200)}),
+    # --- ledger: a cooperative's members and their shares ---------------------------------------------------
+    "ledger-member": Entry(
+        kwargs=lambda w: {"member_id": w.a.member.pk},
+        ops={"GET": Op(a_merchant, 200), "PATCH": Op(a_merchant, 200, body=lambda w: {"name": "张大海"}),
+             "DELETE": Op(a_merchant, 204, kwargs=lambda w: {"member_id": w.member_free.pk})}),
+    "ledger-product-shares": Entry(
+        kwargs=lambda w: {"product_id": w.a.product.pk},
+        ops={"GET": Op(a_merchant, 200),
+             "PUT": Op(a_merchant, 200, body=lambda w: {"shares": [{"member": w.a.member.pk, "percent": "60.00"},
+                                                                   {"member": w.member_free.pk, "percent": "40.00"}]})}),
+    "ledger-batch-shares": Entry(
+        kwargs=lambda w: {"batch_id": w.honey_batch.pk},
+        ops={"GET": Op(a_merchant, 200),
+             "PUT": Op(a_merchant, 200, body=lambda w: {"shares": [{"member": w.member_free.pk, "percent": "100.00"}]})}),
+    "ledger-line-batch": Entry(kwargs=lambda w: {"line_id": w.line.pk},
+                               ops={"PUT": Op(a_merchant, 200, body=lambda w: {"batch": w.honey_batch.pk})}),
     # The provider's notice is unauthenticated by design (its signature is the check): a forged,
     # unsigned notice for county A's payment answers 400 to everyone and changes nothing; provider
     # names are configuration, not ids, so an unknown one may answer 404.
@@ -235,21 +280,33 @@ def _operations():
                 yield pytest.param(route.name, method, role, id=f"{route.name}-{method}-{role}")
 
 
-def _missing_variants(route: ApiRoute, kwargs: dict) -> list[dict]:
-    """All ids nonexistent; and for nested routes, each id nonexistent on its own."""
+def _missing_variants(route: ApiRoute, kwargs: dict, query: dict) -> list[tuple[dict, dict]]:
+    """(path, query) with all ids nonexistent; and when more than one names an object, each
+    nonexistent on its own. A parameter that is no object (a month) keeps its value; a route whose
+    path and query name no object has no variant (its answers are declared per role)."""
     def nope(name):
-        return NONEXISTENT_CODE if route.pattern.find(f"<str:{name}>") >= 0 else NONEXISTENT
+        return NONEXISTENT_CODE if route.converter(name) in ("str", "slug") else NONEXISTENT
 
-    variants = [{name: nope(name) for name in kwargs}]
-    if len(kwargs) > 1:
-        variants += [{**kwargs, name: nope(name)} for name in kwargs]
+    ids = [("path", name) for name in route.object_params if name in kwargs] + [("query", name) for name in query]
+    if not ids:
+        return []
+
+    def variant(names):
+        path = {**kwargs, **{name: nope(name) for where, name in names if where == "path"}}
+        return path, {**query, **{name: NONEXISTENT for where, name in names if where == "query"}}
+
+    variants = [variant(ids)]
+    if len(ids) > 1:
+        variants += [variant([one]) for one in ids]
     return variants
 
 
-def _request(client, route: ApiRoute, method: str, kwargs: dict, op: Op, world: World):
+def _request(client, route: ApiRoute, method: str, kwargs: dict, op: Op, world: World, query: dict | None = None):
     body = op.body(world) if op.body else None
     call = getattr(client, method.lower())
     url = route.url(**kwargs)
+    if query:
+        url += "?" + urlencode(query)
     if method == "GET":
         return call(url)
     if op.multipart:
@@ -281,11 +338,12 @@ def test_foreign_object_answers_like_a_missing_one(route_name, method, role, wor
     op = entry.ops.get(method)
     assert op is not None, f"{route_name} {method} has no entry in the authorization table"
     target = (op.kwargs or entry.kwargs)(world)
+    query = entry.query(world) if entry.query else {}
 
     if role == "owner":
         # The control: the table points at a real object its owner can act on.
         owner = op.owner(world)
-        response = _request(client_for(owner), route, method, target, op, world)
+        response = _request(client_for(owner), route, method, target, op, world, query)
         assert response.status_code == op.owner_status, (route_name, method, _summary(response))
         if op.absent:
             assert op.absent(world) <= _result_ids(response.json()), "the owner sees what attackers may not"
@@ -295,25 +353,32 @@ def test_foreign_object_answers_like_a_missing_one(route_name, method, role, wor
     client = clients[role]
 
     before = snapshot()
-    missing = [_summary(_request(client, route, method, kwargs, op, world))
-               for kwargs in _missing_variants(route, target)]
-    foreign = _summary(_request(client, route, method, target, op, world))
+    variants = _missing_variants(route, target, query)
+    if not variants:
+        # Nothing in the path or the query names an object (a month of the caller's own shop): what
+        # each role gets on it is declared, and what the owner's answer shows must not appear.
+        assert role in op.public, f"{route_name} {method} names no object: declare what {role} gets in public"
+    missing = [_summary(_request(client, route, method, kwargs, op, world, missing_query))
+               for kwargs, missing_query in variants]
+    foreign = _summary(_request(client, route, method, target, op, world, query))
     others = {}
     if entry.hidden:
-        others["hidden"] = _summary(_request(client, route, method, entry.hidden(world), op, world))
+        others["hidden"] = _summary(_request(client, route, method, entry.hidden(world), op, world, query))
     crossed = None
     if entry.crossed:
         crossed_kwargs = entry.crossed(world)
         child = route.converters[-1]
-        crossed = (_summary(_request(client, route, method, crossed_kwargs, op, world)),
-                   _summary(_request(client, route, method, {**crossed_kwargs, child: NONEXISTENT}, op, world)))
+        crossed = (_summary(_request(client, route, method, crossed_kwargs, op, world, query)),
+                   _summary(_request(client, route, method, {**crossed_kwargs, child: NONEXISTENT}, op, world,
+                                     query)))
     after = snapshot()
     requests = len(missing) + 1 + len(others) + (2 if crossed else 0)
 
-    expected_missing = op.missing_status or (401 if role == "anonymous" and missing[0][0] == 401 else 404)
-    assert {status for status, _ in missing} == {expected_missing}, (
-        f"{route_name} {method} as {role}: a nonexistent object answered {missing}, expected {expected_missing}")
-    assert all(m == missing[0] for m in missing), f"{route_name} {method} as {role}: {missing}"
+    if missing:
+        expected_missing = op.missing_status or (401 if role == "anonymous" and missing[0][0] == 401 else 404)
+        assert {status for status, _ in missing} == {expected_missing}, (
+            f"{route_name} {method} as {role}: a nonexistent object answered {missing}, expected {expected_missing}")
+        assert all(m == missing[0] for m in missing), f"{route_name} {method} as {role}: {missing}"
     if crossed:
         assert crossed[0] == crossed[1], (
             f"{route_name} {method} as {role}: B's parent with A's child answered {crossed[0]}, "
@@ -354,6 +419,18 @@ def _result_ids(body) -> set:
     return {row["id"] for row in body.get("results", [])} if isinstance(body, dict) else set()
 
 
+def _balance_of(figures: dict) -> set:
+    return {("pending", figures["pending"]), ("available", figures["available"])}
+
+
+def _balance_ids(body) -> set:
+    return {(name, body.get(name)) for name in ("pending", "available")} if isinstance(body, dict) else set()
+
+
+def this_month() -> str:
+    return timezone.localdate().strftime("%Y-%m")
+
+
 @dataclass
 class ListSpec:
     """A list endpoint whose rows the contract scopes (or that is public, with hidden rows)."""
@@ -362,9 +439,10 @@ class ListSpec:
     owner: Callable[[World], object] | None  # who does see them (the control); None: nobody (public lists)
     own: dict[str, Callable[[World], set]] = field(default_factory=dict)  # rows an attacker must see
     public: Callable[[World], set] | None = None  # rows everyone sees
-    query: str = ""
+    query: str | Callable[[World], str] = ""
     ids: Callable[[dict], set] = _result_ids
     secrets: Callable[[World], list[str]] | None = None
+    route: str | None = None  # the route, when the entry's name is not it (a second query of one list)
 
 
 LISTS: dict[str, ListSpec] = {
@@ -415,6 +493,27 @@ LISTS: dict[str, ListSpec] = {
     # notifications: the reader's own
     "notification-list": ListSpec(foreign=lambda w: w.notifications_a, owner=a_consumer,
                                   own={"consumer_b": lambda w: {w.b.notification.pk}}),
+    # ledger: the caller's own shop (its money, its entries, its members); a county's totals (an
+    # operator's own county, also when it names another), the platform's (admins)
+    "ledger-balance": ListSpec(foreign=lambda w: _balance_of(w.ledger_a), owner=a_merchant, ids=_balance_ids,
+                               own={"merchant_b": lambda w: _balance_of(w.ledger_b)}),
+    "ledger-entries": ListSpec(foreign=lambda w: w.ledger_a["postings"], owner=a_merchant,
+                               ids=lambda body: {row["posting"] for row in body.get("results", [])}
+                               if isinstance(body, dict) else set(),
+                               own={"merchant_b": lambda w: w.ledger_b["postings"]}),
+    "ledger-members": ListSpec(foreign=lambda w: {w.a.member.pk, w.member_free.pk}, owner=a_merchant,
+                               own={"merchant_b": lambda w: {w.b.member.pk}}, secrets=member_secrets),
+    "ledger-county-totals": ListSpec(query=lambda w: f"month={this_month()}", foreign=lambda w: {w.a.county.pk},
+                                     owner=a_operator, ids=lambda body: {body.get("county")},
+                                     own={"operator_b": lambda w: {w.b.county.pk}}),
+    "ledger-county-totals-of-a": ListSpec(route="ledger-county-totals",
+                                          query=lambda w: f"month={this_month()}&county={w.a.county.pk}",
+                                          foreign=lambda w: {w.a.county.pk}, owner=a_operator,
+                                          ids=lambda body: {body.get("county")}),
+    "ledger-platform-totals": ListSpec(query=lambda w: f"month={this_month()}",
+                                       foreign=lambda w: {w.a.county.pk, w.b.county.pk}, owner=lambda w: w.admin,
+                                       ids=lambda body: {row["county"] for row in body.get("counties", [])}
+                                       if isinstance(body, dict) else set()),
 }
 # Lists with no private rows: the same answer for everyone.
 UNSCOPED = {
@@ -432,18 +531,23 @@ UNSCOPED = {
 LIST_ROUTES = {route.name: route for route in list_routes()}
 
 
+def _route_of(name: str) -> str:
+    return LISTS[name].route or name.removesuffix("-mine") if name in LISTS else name.removesuffix("-mine")
+
+
 def _list_params():
     for name, spec in LISTS.items():
         for role in (("owner",) if spec.owner else ()) + ATTACKERS:
             yield pytest.param(name, role, id=f"{name}-{role}")
 
 
-def _list_url(route: ApiRoute, spec: ListSpec) -> str:
-    return route.url() + "?" + "&".join(filter(None, [spec.query.lstrip("?"), "page_size=100"]))
+def _list_url(route: ApiRoute, spec: ListSpec, world: World) -> str:
+    query = spec.query(world) if callable(spec.query) else spec.query
+    return route.url() + "?" + "&".join(filter(None, [query.lstrip("?"), "page_size=100"]))
 
 
 def test_every_list_route_is_declared():
-    declared = {name.removesuffix("-mine") for name in LISTS} | set(UNSCOPED)
+    declared = {_route_of(name) for name in LISTS} | set(UNSCOPED)
     missing = sorted(set(LIST_ROUTES) - declared)
     assert not missing, f"list routes with no entry in LISTS or UNSCOPED: {missing}"
     stale = sorted(declared - set(LIST_ROUTES))
@@ -453,16 +557,16 @@ def test_every_list_route_is_declared():
 @pytest.mark.parametrize(("name", "role"), list(_list_params()))
 def test_lists_show_only_the_callers_rows(name, role, world, clients, db):
     spec = LISTS[name]
-    route = LIST_ROUTES[name.removesuffix("-mine")]
+    route = LIST_ROUTES[_route_of(name)]
     if role == "owner":
-        response = client_for(spec.owner(world)).get(_list_url(route, spec))
+        response = client_for(spec.owner(world)).get(_list_url(route, spec, world))
         assert response.status_code == 200, response.content
         seen = spec.ids(response.json())
         assert spec.foreign(world) <= seen, f"{name}: the owner misses {spec.foreign(world) - seen}"
         return
     if role not in clients:
         pytest.skip(f"no {role} in this build")
-    response = clients[role].get(_list_url(route, spec))
+    response = clients[role].get(_list_url(route, spec, world))
     assert response.status_code in (200, 401, 403, 404), (name, role, response.status_code)
     seen = spec.ids(response.json()) if response.status_code == 200 else set()
     leaked = seen & spec.foreign(world)

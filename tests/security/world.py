@@ -65,6 +65,7 @@ class Side:
     vehicle: object = None
     shipment: object = None
     notification: object = None
+    member: object = None  # a member household of the cooperative (county A's holds shares)
 
 
 @dataclass
@@ -102,6 +103,14 @@ class World:
     dispatch_planned: object = None
     dispatch_departed: object = None
     notifications_a: set = field(default_factory=set)
+    # the ledger: county A's cooperative
+    member_free: object = None  # a member without shares: its owner may delete it
+    honey: object = None  # a product with a price of its own, so its money is told apart
+    honey_batch: object = None  # a harvest batch of it, with the members' shares
+    mo_released: object = None  # paid, completed beyond the return window and released
+    line: object = None  # mo_released's order line, packed from honey_batch
+    ledger_a: dict = field(default_factory=dict)  # county A's shop: its balance, posting keys, month
+    ledger_b: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     def clients(self) -> dict[str, APIClient]:
@@ -247,6 +256,8 @@ def build_world() -> World:
         _build_logistics(world)
     if has_model("notifications.Notification"):
         _build_notifications(world)
+    if has_model("ledger.CoopMember"):
+        _build_ledger(world)
     return world
 
 
@@ -336,3 +347,56 @@ def _build_notifications(world: World) -> None:
         notify(user=side.consumer, kind="order.paid", params={"order": side.order})
         side.notification = Notification.objects.filter(user=side.consumer).order_by("-pk").first()
     world.notifications_a = set(Notification.objects.filter(user=world.a.consumer).values_list("pk", flat=True))
+
+
+def _build_ledger(world: World) -> None:
+    """Both shops are cooperatives with member households; county A's has two (one holding shares
+    of its product and of a harvest batch, one without shares), an order line packed from that
+    batch, and besides the orders paid above (their money pending) a merchant order paid,
+    completed beyond the return window and released (available), so its balance, entries and
+    statement have rows of both accounts and a members' split. The figures each side's shop sees
+    are recorded (``ledger_a``/``ledger_b``) and differ, so an answer showing the other's is caught."""
+    from django.conf import settings
+
+    from catalog.services.batches import batch_create
+    from ledger.models import CoopMember, Entry, LineBatch, MemberShare
+    from ledger.selectors import merchant_balance
+    from ledger.services import settlement_release
+    from merchants.models import Merchant
+    from orders.models import MerchantOrder, OrderLine
+    from tests.logistics.factories import paid_merchant_order
+
+    a, b = world.a, world.b
+    for side in (a, b):
+        assert side.shop.kind == Merchant.Kind.COOPERATIVE
+    a.member = CoopMember.objects.create(merchant=a.shop, name="张大山", phone="13911110001", payout_kind="bank",
+                                         payout_account="6222020200001111222", bank_name="农商银行")
+    world.member_free = CoopMember.objects.create(merchant=a.shop, name="李小花", phone="13911110002",
+                                                  payout_kind="alipay", payout_account="lixiaohua@example.com")
+    b.member = CoopMember.objects.create(merchant=b.shop, name="王五", phone="13933330003", payout_kind="bank",
+                                         payout_account="6228480000333344445", bank_name="邮储银行")
+    world.honey = f.ProductFactory(merchant=a.shop, stock=50, title="A蜂蜜", price=Decimal("43.17"))
+    world.honey_batch = batch_create(product_id=world.honey.pk, user=a.merchant_user,
+                                     harvested_at=timezone.localdate() - datetime.timedelta(days=20), plot="南山")
+    MemberShare.objects.create(member=a.member, product=a.product, percent=Decimal("100"))
+    MemberShare.objects.create(member=a.member, batch=world.honey_batch, percent=Decimal("100"))
+
+    mo = paid_merchant_order(merchant=a.shop, buyer=a.consumer, village=a.buyer_village, products=[world.honey])
+    world.line = OrderLine.objects.get(merchant_order=mo)
+    LineBatch.objects.create(line=world.line, batch=world.honey_batch)
+    mo.status = MerchantOrder.Status.COMPLETED
+    mo.completed_at = timezone.now() - settings.LEDGER_RETURN_WINDOW - datetime.timedelta(hours=1)
+    mo.save(update_fields=["status", "completed_at"])
+    assert settlement_release(merchant_order_id=mo.pk) is not None
+    world.mo_released = mo
+
+    for side, figures in ((a, world.ledger_a), (b, world.ledger_b)):
+        balance = merchant_balance(merchant=side.shop)
+        figures["pending"], figures["available"] = f"{balance.pending:.2f}", f"{balance.available:.2f}"
+        figures["postings"] = set(Entry.objects.filter(account__merchant_id=side.shop.pk)
+                                  .values_list("posting__key", flat=True))
+    a_figures, b_figures = {world.ledger_a["pending"], world.ledger_a["available"]}, {
+        world.ledger_b["pending"], world.ledger_b["available"]}
+    assert world.ledger_a["available"] != "0.00" and not a_figures & b_figures, (world.ledger_a, world.ledger_b)
+    assert world.ledger_a["postings"] and world.ledger_b["postings"]
+    assert not world.ledger_a["postings"] & world.ledger_b["postings"]
