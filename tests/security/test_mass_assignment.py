@@ -16,6 +16,7 @@ import datetime
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable
 
 import pytest
@@ -236,6 +237,40 @@ def _line_of(merchant_order) -> int:
     from orders.models import OrderLine
 
     return OrderLine.objects.filter(merchant_order=merchant_order).values_list("pk", flat=True).first()
+
+
+PAYOUT_ACCOUNT_COLUMNS = ("merchant", "version", "kind", "holder_name", "bank_name", "number", "reject_reason",
+                          "created_by", "reviewed_by", "reviewed_at")
+
+
+def _funded_shop(w: World) -> None:
+    """A shop of county A with money available and a verified account, no payout on its way."""
+    from django.conf import settings
+
+    from ledger.services import settlement_release
+    from orders.models import MerchantOrder
+    from payouts.services import payout_account_change, payout_account_review
+    from tests.factories import MerchantFactory, ProductFactory
+    from tests.logistics.factories import paid_merchant_order
+
+    shop = MerchantFactory(village=w.a.village)
+    mo = paid_merchant_order(merchant=shop, buyer=w.a.consumer, village=w.a.buyer_village,
+                             products=[ProductFactory(merchant=shop, price=Decimal("50.00"))])
+    MerchantOrder.objects.filter(pk=mo.pk).update(
+        status=MerchantOrder.Status.COMPLETED,
+        completed_at=timezone.now() - settings.LEDGER_RETURN_WINDOW - datetime.timedelta(hours=1))
+    settlement_release(merchant_order_id=mo.pk)
+    account = payout_account_change(user=shop.user, kind="bank", holder_name="新户主", bank_name="农商银行",
+                                    account_number="6228480055556666777")
+    payout_account_review(user=w.a.operator, account_id=account.pk, decision="verify")
+    w.extra["funded_shop"] = shop
+
+
+def _send_payout_signed(client, url, body, multipart):
+    from payouts.providers.sandbox import HEADER, sign
+
+    raw = json.dumps(body).encode()
+    return client.post(url, raw, content_type="application/json", headers={HEADER: sign(raw)})
 
 
 def _preference(w: World):
@@ -505,6 +540,31 @@ WRITES: dict[tuple[str, str], Write] = {
         actor=a_merchant, status=200, stored=lambda w, body: _line_batch(w), kwargs=lambda w: {"line_id": w.line.pk},
         body=lambda w: {"batch": w.honey_batch.pk}, columns=("line", "created_at"),
         extra={"batch=B": _set("batch", lambda w: w.b.batch.pk), "line=other": _set("line", lambda w: _line_of(w.mo_paid))}),
+    # --- payouts ---------------------------------------------------------------------------------------
+    ("merchant-payout-account", "PUT"): Write(
+        actor=a_merchant, status=200, stored=by_id("payouts.PayoutAccount"),
+        body=lambda w: {"kind": "bank", "holder_name": "A户主", "bank_name": "农商银行",
+                        "account_number": "6228480011116666777"},
+        columns=PAYOUT_ACCOUNT_COLUMNS, extra={"number=other": _set("number", "6228480000000000001")}),
+    ("merchant-payout-list", "POST"): Write(
+        actor=lambda w: w.extra["funded_shop"].user, status=201, stored=by_id("payouts.Payout"),
+        setup=_funded_shop, body=lambda w: {"amount": "10.00"},
+        columns=("account", "batch", "retry_of", "provider", "request_id", "provider_reference", "failure_reason",
+                 "requested_by", "sent_at", "accepted_at", "completed_at"), random=frozenset({"request_id"}),
+        extra={"account=other": _set("account", lambda w: w.a.payout_account.pk)}),
+    **{(f"county-payout-account-{action}", "POST"): Write(
+        actor=a_operator, status=200, stored=fixed("payouts.PayoutAccount", lambda w: w.a.payout_account.pk),
+        kwargs=lambda w: {"account_id": w.a.payout_account.pk}, body=body, columns=PAYOUT_ACCOUNT_COLUMNS,
+        extra={"reviewed_by=B": _set("reviewed_by", lambda w: w.b.operator.pk)})
+       for action, body in (("verify", lambda w: {}), ("reject", lambda w: {"reason": "户名不符"}))},
+    # The provider's result, signed: fields it does not define are ignored.
+    ("payout-callback", "POST"): Write(
+        actor=lambda w: None, status=200, send=_send_payout_signed,
+        stored=fixed("payouts.Payout", lambda w: w.a.payout.pk), kwargs=lambda w: {"provider": "sandbox"},
+        body=lambda w: {"notify_id": "ntf_mass_1", "out_biz_no": str(w.a.payout.request_id), "order_id": "SBX-1",
+                        "status": "SUCCESS", "trans_amount": f"{w.a.payout.amount:.2f}", "fail_reason": ""},
+        columns=("merchant", "account", "amount", "provider", "request_id", "batch", "retry_of"),
+        extra={"payout=other": _set("payout", lambda w: w.b.payout.pk)}),
     # --- payments: the notice is the provider's, signed; fields it does not define are ignored ---------
     ("payment-webhook", "POST"): Write(
         actor=lambda w: None, status=200, send=_send_signed, setup=_pending_payment,

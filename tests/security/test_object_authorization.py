@@ -26,7 +26,15 @@ from django.utils import timezone
 
 from tests.security.conftest import FIGURE_SETS, FIGURES, snapshot, snapshot_diff
 from tests.security.routes import ApiRoute, list_routes, object_routes
-from tests.security.world import NONEXISTENT, NONEXISTENT_CODE, World, client_for, pdf_file, png_file
+from tests.security.world import (
+    NONEXISTENT,
+    NONEXISTENT_CODE,
+    PAYOUT_ACCOUNTS,
+    World,
+    client_for,
+    pdf_file,
+    png_file,
+)
 
 
 def _has_model(label: str) -> bool:
@@ -259,6 +267,21 @@ TABLE: dict[str, Entry] = {
              "PUT": Op(a_merchant, 200, body=lambda w: {"shares": [{"member": w.member_free.pk, "percent": "100.00"}]})}),
     "ledger-line-batch": Entry(kwargs=lambda w: {"line_id": w.line.pk},
                                ops={"PUT": Op(a_merchant, 200, body=lambda w: {"batch": w.honey_batch.pk})}),
+    # --- payouts -----------------------------------------------------------------------------------------------
+    "merchant-payout-detail": Entry(kwargs=lambda w: {"payout_id": w.a.payout.pk}, ops={"GET": Op(a_merchant, 200)}),
+    "county-payout-account-verify": Entry(kwargs=lambda w: {"account_id": w.a.payout_account.pk},
+                                          ops={"POST": Op(a_operator, 200)}),
+    "county-payout-account-reject": Entry(kwargs=lambda w: {"account_id": w.a.payout_account.pk},
+                                          ops={"POST": Op(a_operator, 200, body=lambda w: {"reason": "户名不符"})}),
+    # The payout provider's result, like the payment provider's notice: unauthenticated by design, its
+    # signature is the check. An unsigned "paid" for county A's payout answers 400 to everyone and
+    # changes nothing; an unknown provider name (configuration, not an id) answers 404.
+    "payout-callback": Entry(
+        kwargs=lambda w: {"provider": "sandbox"},
+        ops={"POST": Op(lambda w: None, 400, public={role: 400 for role in ATTACKERS}, missing_status=404,
+                        body=lambda w: {"notify_id": "ntf_forged", "out_biz_no": str(w.a.payout.request_id),
+                                        "order_id": "forged", "status": "SUCCESS",
+                                        "trans_amount": f"{w.a.payout.amount:.2f}", "fail_reason": ""})}),
     # The provider's notice is unauthenticated by design (its signature is the check): a forged,
     # unsigned notice for county A's payment answers 400 to everyone and changes nothing; provider
     # names are configuration, not ids, so an unknown one may answer 404.
@@ -510,6 +533,17 @@ LISTS: dict[str, ListSpec] = {
                                           query=lambda w: f"month={this_month()}&county={w.a.county.pk}",
                                           foreign=lambda w: {w.a.county.pk}, owner=a_operator,
                                           ids=lambda body: {body.get("county")}),
+    # payouts: the shop's own account and payouts; the accounts of an operator's county
+    "merchant-payout-account": ListSpec(foreign=lambda w: {w.a.payout_account.pk}, owner=a_merchant,
+                                        ids=lambda body: {body.get("id")},
+                                        own={"merchant_b": lambda w: {w.b.payout_account.pk}},
+                                        secrets=lambda w: [*PAYOUT_ACCOUNTS["A"], *PAYOUT_ACCOUNTS["B"][:1]]),
+    "merchant-payout-list": ListSpec(foreign=lambda w: {w.a.payout.pk}, owner=a_merchant,
+                                     own={"merchant_b": lambda w: {w.b.payout.pk}},
+                                     secrets=lambda w: [*PAYOUT_ACCOUNTS["A"], *PAYOUT_ACCOUNTS["B"][:1]]),
+    "county-payout-account-list": ListSpec(foreign=lambda w: {w.a.payout_account.pk, w.payout_account_old.pk},
+                                           owner=a_operator, own={"operator_b": lambda w: {w.b.payout_account.pk}},
+                                           secrets=lambda w: [*PAYOUT_ACCOUNTS["A"], *PAYOUT_ACCOUNTS["B"][:1]]),
     "ledger-platform-totals": ListSpec(query=lambda w: f"month={this_month()}",
                                        foreign=lambda w: {w.a.county.pk, w.b.county.pk}, owner=lambda w: w.admin,
                                        ids=lambda body: {row["county"] for row in body.get("counties", [])}

@@ -66,6 +66,8 @@ class Side:
     shipment: object = None
     notification: object = None
     member: object = None  # a member household of the cooperative (county A's holds shares)
+    payout_account: object = None  # the shop's current payout account
+    payout: object = None  # a payout on its way (sent, not yet confirmed by the provider)
 
 
 @dataclass
@@ -111,6 +113,9 @@ class World:
     line: object = None  # mo_released's order line, packed from honey_batch
     ledger_a: dict = field(default_factory=dict)  # county A's shop: its balance, posting keys, month
     ledger_b: dict = field(default_factory=dict)
+    # payouts: county A's shop was paid out to its verified account (payout_account_old), then gave a
+    # new account (a.payout_account, unverified: its county's operator may verify or reject it)
+    payout_account_old: object = None
     extra: dict = field(default_factory=dict)
 
     def clients(self) -> dict[str, APIClient]:
@@ -258,6 +263,10 @@ def build_world() -> World:
         _build_notifications(world)
     if has_model("ledger.CoopMember"):
         _build_ledger(world)
+    if has_model("payouts.Payout"):
+        _build_payouts(world)
+    if has_model("ledger.CoopMember"):
+        _ledger_figures(world)
     return world
 
 
@@ -354,13 +363,13 @@ def _build_ledger(world: World) -> None:
     of its product and of a harvest batch, one without shares), an order line packed from that
     batch, and besides the orders paid above (their money pending) a merchant order paid,
     completed beyond the return window and released (available), so its balance, entries and
-    statement have rows of both accounts and a members' split. The figures each side's shop sees
-    are recorded (``ledger_a``/``ledger_b``) and differ, so an answer showing the other's is caught."""
+    statement have rows of both accounts and a members' split; county B's shop has money released
+    too. The figures each side's shop sees are recorded at the end (``_ledger_figures``) and differ,
+    so an answer showing the other's is caught."""
     from django.conf import settings
 
     from catalog.services.batches import batch_create
-    from ledger.models import CoopMember, Entry, LineBatch, MemberShare
-    from ledger.selectors import merchant_balance
+    from ledger.models import CoopMember, LineBatch, MemberShare
     from ledger.services import settlement_release
     from merchants.models import Merchant
     from orders.models import MerchantOrder, OrderLine
@@ -389,7 +398,20 @@ def _build_ledger(world: World) -> None:
     mo.save(update_fields=["status", "completed_at"])
     assert settlement_release(merchant_order_id=mo.pk) is not None
     world.mo_released = mo
+    released_b = paid_merchant_order(merchant=b.shop, buyer=b.consumer, village=b.buyer_village, products=[
+        f.ProductFactory(merchant=b.shop, title="B蜂蜜", price=Decimal("88.40"))])
+    released_b.status = MerchantOrder.Status.COMPLETED
+    released_b.completed_at = mo.completed_at
+    released_b.save(update_fields=["status", "completed_at"])
+    assert settlement_release(merchant_order_id=released_b.pk) is not None
 
+
+def _ledger_figures(world: World) -> None:
+    """What each shop's owner sees of its money, recorded once the world is built."""
+    from ledger.models import Entry
+    from ledger.selectors import merchant_balance
+
+    a, b = world.a, world.b
     for side, figures in ((a, world.ledger_a), (b, world.ledger_b)):
         balance = merchant_balance(merchant=side.shop)
         figures["pending"], figures["available"] = f"{balance.pending:.2f}", f"{balance.available:.2f}"
@@ -400,3 +422,24 @@ def _build_ledger(world: World) -> None:
     assert world.ledger_a["available"] != "0.00" and not a_figures & b_figures, (world.ledger_a, world.ledger_b)
     assert world.ledger_a["postings"] and world.ledger_b["postings"]
     assert not world.ledger_a["postings"] & world.ledger_b["postings"]
+
+
+PAYOUT_ACCOUNTS = {"A": ("6228480011112222333", "6228480011114444555"), "B": ("6228480099998888777", None)}
+
+
+def _build_payouts(world: World) -> None:
+    """Each shop gave a bank account its county's operator verified and was paid out part of its
+    available money (the payout sent, the provider's result still to come); county A's shop then
+    gave a new account, waiting for verification (after _build_ledger: both shops have money available)."""
+    from payouts.services import payout_account_change, payout_account_review, payout_request
+
+    b = world.b
+    for letter, side, amount in (("A", world.a, "20.00"), ("B", b, "30.00")):
+        first, second = PAYOUT_ACCOUNTS[letter]
+        account = payout_account_change(user=side.merchant_user, kind="bank", holder_name=f"{letter}户主",
+                                        bank_name="农商银行", account_number=first)
+        side.payout_account = payout_account_review(user=side.operator, account_id=account.pk, decision="verify")
+        side.payout = payout_request(user=side.merchant_user, amount=amount)
+    world.payout_account_old = world.a.payout_account
+    world.a.payout_account = payout_account_change(user=world.a.merchant_user, kind="bank", holder_name="A户主",
+                                                   bank_name="农商银行", account_number=PAYOUT_ACCOUNTS["A"][1])
