@@ -119,20 +119,6 @@ class TotalsFilter(serializers.Serializer):
     county = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
 
-class CountyTotalsOutput(serializers.Serializer):
-    county = serializers.IntegerField()
-    county_name = serializers.CharField()
-    month = serializers.CharField()
-    goods = _money()
-    commission = _money()
-    service_fees = _money()
-    delivery = _money()
-    refunds = _money()
-    merchants_pending = _money()
-    merchants_available = _money()
-    currency = serializers.CharField()
-
-
 class CountySummaryOutput(serializers.Serializer):
     county = serializers.IntegerField()
     county_name = serializers.CharField()
@@ -141,6 +127,15 @@ class CountySummaryOutput(serializers.Serializer):
     service_fees = _money()
     delivery = _money()
     refunds = _money()
+
+
+class CountyTotalsOutput(CountySummaryOutput):
+    """A county's month: the summary's figures, plus its shops' balances."""
+
+    month = serializers.CharField()
+    merchants_pending = _money()
+    merchants_available = _money()
+    currency = serializers.CharField()
 
 
 class PlatformTotalsOutput(serializers.Serializer):
