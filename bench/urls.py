@@ -5,5 +5,6 @@ from . import views
 urlpatterns = [
     path("bench/constant/", views.constant),
     path("bench/insert/", views.insert),
+    path("bench/floor/<str:name>/", views.floor),
     path("", include("marketplace.urls")),
 ]
