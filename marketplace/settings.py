@@ -432,7 +432,7 @@ if SENTRY_DSN:
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 FIELD_LOOKUP_KEY = env("FIELD_LOOKUP_KEY", default="")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
-IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
+IDEMPOTENCY_IN_PROGRESS_TIMEOUT = timedelta(seconds=env.int("IDEMPOTENCY_IN_PROGRESS_TIMEOUT_S", default=60))
 
 # merchants and catalog
 # Credentials: the daily run expires past-date documents (withdrawing the claims they back)

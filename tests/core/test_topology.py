@@ -9,10 +9,18 @@ client of its own, as it would see two people on the internet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
 import urllib.parse
+import uuid
 
 import pytest
 
@@ -28,7 +36,11 @@ NGINX_LIMIT = "1m"
 def topology(django_db_blocker):
     from tests.stack import running_stack
 
-    env = {"THROTTLE_TRACE_IP": "3/min", "FORWARDED_ALLOW_IPS": "127.0.0.1", "MAX_REQUEST_BYTES": str(DJANGO_LIMIT)}
+    env = {"THROTTLE_TRACE_IP": "3/min", "FORWARDED_ALLOW_IPS": "127.0.0.1", "MAX_REQUEST_BYTES": str(DJANGO_LIMIT),
+           # The killed-worker test: one buyer retrying many checkouts, and a dead request's key taken over soon.
+           "THROTTLE_CHECKOUT_USER": "100000/min", "THROTTLE_CHECKOUT_IP": "100000/min",
+           "ORDERS_PENDING_MAX_ORDERS": "100000", "ORDERS_PENDING_MAX_UNITS": "100000",
+           "ORDERS_PENDING_MAX_SHARE": "1", "IDEMPOTENCY_IN_PROGRESS_TIMEOUT_S": "3"}
     with django_db_blocker.unblock(), running_stack("topology", extra_env=env) as stack:
         http_base = stack.start_http(workers=2, threads=4)
         ws_base = stack.start_ws()
@@ -140,3 +152,137 @@ def test_a_signed_in_viewer_chats_in_the_live_room_through_nginx(topology):
     event = asyncio.run(chat())
     assert event is not None and event["text"] == "经过 nginx 的问候"
     assert event["user"]  # the sender, as the room shows them
+
+
+def _sign_in(front: str, *, source: str) -> str:
+    from accounts.demo import DEMO_PASSWORD
+
+    response, data = _request(front, "POST", "/api/auth/token", source=source,
+                              body=json.dumps({"username": "demo_consumer", "password": DEMO_PASSWORD}).encode(),
+                              headers={"Content-Type": "application/json"})
+    assert response.status == 200, data
+    return json.loads(data)["access"]
+
+
+@contextlib.contextmanager
+def _slow_uploads(base: str, count: int, *, source: str):
+    """``count`` uploads that send their headers and a first byte of their body, then trickle."""
+    url = urllib.parse.urlsplit(base)
+    slow = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection((url.hostname, url.port), timeout=10, source_address=(source, 0))
+            sock.sendall(b"POST /api/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 4096\r\n\r\n{")
+            slow.append(sock)
+        time.sleep(0.5)
+        yield lambda: [sock.sendall(b" ") for sock in slow]
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_slow_uploads_are_held_by_nginx_and_never_by_a_wsgi_thread(topology):
+    """Twice as many slow uploads as the WSGI server has threads (2 workers × 4). Through nginx, which
+    reads the bodies first, someone else's request is still answered at once; the same uploads sent
+    straight to the WSGI server hold every thread, and the request waits behind them."""
+    _stack, front, http_base, _facts = topology
+    with _slow_uploads(front, 16, source="127.0.0.9") as trickle:
+        for _ in range(2):
+            trickle()
+            started = time.monotonic()
+            response, _data = _request(front, "GET", "/api/regions/?level=county", source="127.0.0.10")
+            assert response.status == 200
+            assert time.monotonic() - started < 3.0
+    with _slow_uploads(http_base, 16, source="127.0.0.9") as trickle:
+        trickle()
+        url = urllib.parse.urlsplit(http_base)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=2, source_address=("127.0.0.10", 0))
+        with pytest.raises(TimeoutError):
+            conn.request("GET", "/api/regions/?level=county")
+            conn.getresponse()
+        conn.close()
+
+
+def _worker_pids(stack) -> list[int]:
+    master = next(p for p in stack.processes if "serve-http" in " ".join(map(str, p.args)))  # exec'd gunicorn
+    return [int(pid) for pid in subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True,
+                                               text=True).stdout.split()]
+
+
+def test_a_worker_killed_mid_checkout_leaves_no_half_order_and_the_retry_answers_once(topology):
+    """Buyers check out through nginx while every WSGI worker is killed (SIGKILL) mid-request. Each
+    request is retried with its Idempotency-Key until it has an answer: every key ends with exactly one
+    order, an order is whole (its merchant order and line, the stock it took), and asking again with the
+    key gives the same order."""
+    stack, front, _http, _facts = topology
+    facts = json.loads(stack.manage("shell", "-c", (
+        "import json; from catalog.models import Product; from regions.models import Region;"
+        "p = Product.objects.filter(status='listed').order_by('pk').first();"
+        "Product.objects.filter(pk=p.pk).update(stock=5000);"
+        "print(json.dumps({'product': p.pk, 'village': Region.objects.filter(level='village').order_by('pk')"
+        ".first().pk}))")).strip().splitlines()[-1])
+    token = _sign_in(front, source="127.0.0.11")
+    body = json.dumps({"items": [{"product": facts["product"], "quantity": 1}],
+                       "address": {"village": facts["village"], "detail": "村口 1 号", "recipient": "张三",
+                                   "phone": "13800001234"}}).encode()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    keys = [f"killed-{uuid.uuid4().hex}" for _ in range(120)]
+    first_answers: dict[str, object] = {}
+    lock = threading.Lock()
+
+    def post(key):
+        try:
+            response, data = _request(front, "POST", "/api/orders/", source="127.0.0.11", body=body,
+                                      headers={**headers, "Idempotency-Key": key})
+            return response.status, data
+        except (OSError, http.client.HTTPException) as exc:
+            return type(exc).__name__, b""
+
+    def buyer(part):
+        for key in part:
+            answer = post(key)
+            with lock:
+                first_answers[key] = answer[0]
+
+    threads = [threading.Thread(target=buyer, args=(keys[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.4)
+    killed = _worker_pids(stack)
+    assert killed
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)  # the master starts new workers; nginx answers the cut requests 502
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(first_answers) == len(keys)
+    assert any(status != 201 for status in first_answers.values()), "no request was cut: the kill came too late"
+    assert set(first_answers.values()) <= {201, 502, 409, "RemoteDisconnected", "ConnectionResetError"}, first_answers
+
+    orders = {}
+    for key in keys:
+        deadline = time.monotonic() + 30
+        while True:  # retried as a client would: a dead request's claim is taken over after its timeout
+            status, data = post(key)
+            if status == 201:
+                break
+            assert status in (502, 409, "RemoteDisconnected", "ConnectionResetError"), (status, data)
+            if status == 409:
+                assert json.loads(data)["error"]["code"] == "idempotency_key_in_progress", data
+            assert time.monotonic() < deadline, (key, status, data)
+            time.sleep(0.3)
+        orders[key] = json.loads(data)["id"]
+        status, data = post(key)  # once more: the first answer, nothing new
+        assert status == 201 and json.loads(data)["id"] == orders[key]
+    assert len(set(orders.values())) == len(keys)
+
+    state = json.loads(stack.manage("shell", "-c", (
+        "import json; from catalog.models import Product; from orders.models import Order, OrderLine;"
+        f"ids = {sorted(orders.values())!r};"
+        "orders = Order.objects.filter(pk__in=ids);"
+        "lines = OrderLine.objects.filter(merchant_order__order__in=orders);"
+        "print(json.dumps({'orders': orders.count(), 'with_merchant_order': orders.filter(merchant_orders__isnull=False)"
+        ".distinct().count(), 'units': sum(lines.values_list('quantity', flat=True)),"
+        f" 'stock': Product.objects.get(pk={facts['product']}).stock}}))")).strip().splitlines()[-1])
+    assert state["orders"] == state["with_merchant_order"] == state["units"] == len(keys), state
+    assert state["stock"] == 5000 - len(keys), state  # each order took its unit once; a cut one took none
