@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "catalog",
     "livestream",
     "orders",
+    "farming",
     "payments",
     "ledger",
     "payouts",
@@ -198,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-expire-unpaid": {"task": "orders.expire_unpaid", "schedule": timedelta(seconds=30)},
     "orders-auto-confirm": {"task": "orders.auto_confirm", "schedule": timedelta(hours=1)},
     "orders-escalate-disputes": {"task": "orders.escalate_disputes", "schedule": timedelta(minutes=1)},
+    "farming-adoption-deliveries": {"task": "farming.adoption_deliveries", "schedule": timedelta(minutes=15)},
     "payments-retry-refunds": {"task": "payments.retry_refunds", "schedule": timedelta(minutes=5)},
     "payments-query-stuck": {"task": "payments.query_stuck", "schedule": timedelta(minutes=5)},
     "ledger-release-due": {"task": "ledger.release_due", "schedule": timedelta(minutes=15)},
@@ -513,6 +515,10 @@ ORDERS_AUTO_CONFIRM_AFTER = timedelta(days=env.int("ORDERS_AUTO_CONFIRM_DAYS", d
 ORDERS_DISPUTE_RESPONSE_WINDOW = timedelta(hours=env.int("ORDERS_DISPUTE_RESPONSE_HOURS", default=48))
 ORDERS_DISPUTE_MAX_PHOTOS = 6
 ORDERS_SWEEP_BATCH = 200
+# Adoptions (docs/orders-payments.md): a delivery this many days away or more can still be cancelled
+# and refunded pro rata; the beat sweeps act on this many rows per run.
+FARMING_ADOPTION_CUTOFF_DAYS = env.int("FARMING_ADOPTION_CUTOFF_DAYS", default=3)
+FARMING_SWEEP_BATCH = 200
 # What the platform and the merchant's county keep of the goods when no commission rule applies
 # (orders/commission.py; admins keep the rules).
 ORDERS_DEFAULT_COMMISSION_RATE = Decimal(env("ORDERS_DEFAULT_COMMISSION_RATE", default="0.05"))

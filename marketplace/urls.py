@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("catalog.urls")),
     path("", include("livestream.urls")),
     path("", include("orders.urls")),
+    path("", include("farming.urls")),
     path("", include("payments.urls")),
     path("", include("ledger.urls")),
     path("", include("payouts.urls")),

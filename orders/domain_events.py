@@ -8,3 +8,8 @@ from core.domain_events import DomainEvent
 # returns it (and refuses, rolling the booking back, when the order has no successful payment).
 refund_booked = DomainEvent("orders.refund_booked",
                             payload=("merchant_order_id", "order_id", "amount", "reason", "dispute_id"))
+
+# The buyer asks to cancel an order (``POST /api/orders/{id}/cancel/``), under the order's lock and
+# before anything changes. An app whose sale the order is (an adoption paid up front) may refuse it
+# by raising a DomainError: that sale has cancellation rules of its own.
+cancel_asked = DomainEvent("orders.cancel_asked", payload=("order_id",))

@@ -22,7 +22,7 @@ from notifications.services import notify
 from ..checkout.gate import GateLine, gate_release
 from ..checkout.plan import buyer_display_name
 from ..checkout.sql_names import sql
-from ..domain_events import refund_booked
+from ..domain_events import cancel_asked, refund_booked
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import MERCHANT_ORDER_WORKFLOW, merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
@@ -223,6 +223,7 @@ def order_cancel(*, buyer, order_id: int) -> Order:
     order = _locked_order(order_id=order_id, buyer=buyer)
     if order.status not in (Order.Status.PENDING_PAYMENT, Order.Status.PAID):
         order_transition(order, Order.Status.CANCELLED, actor=buyer)  # raises the 409
+    cancel_asked.send(order_id=order.pk)
     merchant_orders = _locked_merchant_orders(order)
     if any(mo.status in SHIPPED_OR_LATER for mo in merchant_orders):
         raise Conflict(_("Part of this order has already shipped; open a dispute instead."), code="already_shipped")

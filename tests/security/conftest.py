@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection, transaction
 
-PROJECT_APPS = ("core", "regions", "accounts", "merchants", "catalog", "livestream", "orders", "payments", "ledger",
+PROJECT_APPS = ("core", "regions", "accounts", "merchants", "catalog", "livestream", "orders", "farming", "payments", "ledger",
                 "payouts", "logistics", "notifications")
 
 # Filled by the tests, printed at the end of the run.

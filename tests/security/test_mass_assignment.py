@@ -110,6 +110,11 @@ class Write:
     settings: dict = field(default_factory=dict)
 
 
+
+def _day(days: int) -> str:
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
+
+
 def by_id(model_path: str):
     def get(w, body):
         from django.apps import apps
@@ -430,6 +435,27 @@ WRITES: dict[tuple[str, str], Write] = {
         body=lambda w: {"refund_amount": "1.00", "decision": "部分退款"},
         columns=("requested_refund", "resolved_by"), writable=frozenset({"refund_amount"}),
         extra={"resolved_by=B": _set("resolved_by", lambda w: w.b.operator.pk)}),
+    # --- adoptions ------------------------------------------------------------------------------
+    ("adoption-list", "POST"): Write(
+        actor=a_merchant, status=201, stored=by_id("farming.Adoption"),
+        body=lambda w: {"title": "认养一只羊", "kind": "animal", "product": w.a.product.pk,
+                        "season_from": _day(0), "season_to": _day(200),
+                        "schedule": {"every": "month", "first_delivery": _day(20), "deliveries": 3},
+                        "price": "600.00", "cap": 10},
+        writable=frozenset({"price"}), columns=("product", "created_at")),
+    ("adoption-adopt", "POST"): Write(
+        actor=lambda w: w.b.consumer, status=201, stored=by_id("farming.Subscription"),
+        kwargs=lambda w: {"adoption_id": w.a.adoption.pk},
+        body=lambda w: {"address": {"village": w.b.buyer_village.pk, "detail": "1号", "recipient": "李四",
+                                    "phone": "13800004321"}},
+        columns=("order", "adoption", "refunded", "cancelled_at"), random=frozenset({"order"})),
+    ("adoption-updates", "POST"): Write(
+        actor=a_merchant, status=201, stored=by_id("farming.AdoptionUpdate"),
+        kwargs=lambda w: {"adoption_id": w.a.adoption.pk}, body=lambda w: {"note": "长大了"},
+        columns=("adoption",)),
+    ("adoption-subscription-cancel", "POST"): Write(
+        actor=a_consumer, status=200, stored=fixed("farming.Subscription", lambda w: w.a.subscription.pk),
+        kwargs=lambda w: {"subscription_id": w.a.subscription.pk}, columns=("refunded", "order")),
     # --- live streams ---------------------------------------------------------------------------
     ("stream-list", "POST"): Write(
         actor=a_merchant, status=201, stored=by_id("livestream.Stream"),

@@ -105,6 +105,22 @@ def member_secrets(w: World) -> list[str]:
 
 
 TABLE: dict[str, Entry] = {
+    # --- adoptions ------------------------------------------------------------------------
+    "adoption-detail": Entry(
+        kwargs=lambda w: {"adoption_id": w.a.adoption.pk}, hidden=lambda w: {"adoption_id": w.adoption_closed.pk},
+        ops={"GET": Op(a_merchant, 200, public=EVERYONE)}),
+    "adoption-adopt": Entry(
+        kwargs=lambda w: {"adoption_id": w.a.adoption.pk}, hidden=lambda w: {"adoption_id": w.adoption_closed.pk},
+        ops={"POST": Op(a_consumer, 201, body=lambda w: {"address": {
+            "village": w.b.buyer_village.pk, "detail": "1号", "recipient": "李四", "phone": "13800004321"}},
+            public={"consumer_b": 201}, changes=frozenset({
+                "farming_subscription", "farming_delivery", "orders_order", "orders_merchantorder",
+                "orders_orderline", "orders_pendinghold"}))}),
+    "adoption-updates": Entry(
+        kwargs=lambda w: {"adoption_id": w.a.adoption.pk},
+        ops={"GET": Op(a_consumer, 200), "POST": Op(a_merchant, 201, body=lambda w: {"note": "结果了"})}),
+    "adoption-subscription-cancel": Entry(
+        kwargs=lambda w: {"subscription_id": w.a.subscription.pk}, ops={"POST": Op(a_consumer, 200)}),
     # --- merchants -------------------------------------------------------------------------
     "merchant-detail": Entry(
         kwargs=lambda w: {"pk": w.a.shop.pk}, hidden=lambda w: {"pk": w.shop_pending.pk},
@@ -496,6 +512,11 @@ LISTS: dict[str, ListSpec] = {
     "dispute-list": ListSpec(foreign=lambda w: {w.dispute_open.pk, w.dispute_escalated.pk}, owner=a_consumer,
                              own={role: (lambda w: {w.b.dispute.pk})
                                   for role in ("consumer_b", "merchant_b", "operator_b")}),
+    # adoptions: open ones for everyone; the adopter's own subscriptions
+    "adoption-list": ListSpec(foreign=lambda w: {w.adoption_closed.pk}, owner=None,
+                              public=lambda w: {w.a.adoption.pk, w.b.adoption.pk}),
+    "adoption-subscription-list": ListSpec(foreign=lambda w: {w.a.subscription.pk}, owner=a_consumer,
+                                           own={"consumer_b": lambda w: {w.b.subscription.pk}}),
     # live streams
     "stream-list": ListSpec(foreign=lambda w: {w.stream_hidden.pk}, owner=None,
                             public=lambda w: {w.a.stream.pk, w.b.stream.pk},

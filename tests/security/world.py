@@ -68,6 +68,8 @@ class Side:
     member: object = None  # a member household of the cooperative (county A's holds shares)
     payout_account: object = None  # the shop's current payout account
     payout: object = None  # a payout on its way (sent, not yet confirmed by the provider)
+    adoption: object = None  # an open adoption of the shop's product
+    subscription: object = None  # the side's consumer adopted it and paid up front
 
 
 @dataclass
@@ -116,6 +118,9 @@ class World:
     # payouts: county A's shop was paid out to its verified account (payout_account_old), then gave a
     # new account (a.payout_account, unverified: its county's operator may verify or reject it)
     payout_account_old: object = None
+    # adoptions: county A's shop also has a closed one (hidden from the public), and posted an update
+    adoption_closed: object = None
+    adoption_update: object = None
     extra: dict = field(default_factory=dict)
 
     def clients(self) -> dict[str, APIClient]:
@@ -267,6 +272,8 @@ def build_world() -> World:
         _build_payouts(world)
     if has_model("ledger.CoopMember"):
         _ledger_figures(world)
+    if has_model("farming.Adoption"):
+        _build_farming(world)
     return world
 
 
@@ -443,3 +450,31 @@ def _build_payouts(world: World) -> None:
     world.payout_account_old = world.a.payout_account
     world.a.payout_account = payout_account_change(user=world.a.merchant_user, kind="bank", holder_name="A户主",
                                                    bank_name="农商银行", account_number=PAYOUT_ACCOUNTS["A"][1])
+
+
+def adoption_body(side: Side) -> dict:
+    today = timezone.localdate()
+    return {"title": f"{side.county.name}认养一棵树", "product_id": side.product.pk,
+            "season_from": today, "season_to": today + datetime.timedelta(days=120), "every": "month",
+            "first_delivery": today + datetime.timedelta(days=10), "deliveries": 2, "price": Decimal("200.00"),
+            "cap": 5}
+
+
+def _build_farming(world: World) -> None:
+    """Each shop offers an adoption its county's consumer adopted and paid; county A's shop also has a
+    closed adoption and posted an update for its adopters."""
+    from farming.models import Adoption
+    from farming.services import adoption_adopt, adoption_create, adoption_update_post
+    from orders.services.direct import DirectAddress
+
+    for side in (world.a, world.b):
+        side.adoption = adoption_create(user=side.merchant_user, **adoption_body(side))
+        side.subscription = adoption_adopt(
+            buyer=side.consumer, adoption_id=side.adoption.pk,
+            address=DirectAddress(village_id=side.buyer_village.pk, detail="3排5号", recipient="王小明",
+                                  phone="13800001234"))
+        _pay(client_for(side.consumer), side.subscription.order_id)
+    world.adoption_closed = adoption_create(user=world.a.merchant_user, **adoption_body(world.a))
+    Adoption.objects.filter(pk=world.adoption_closed.pk).update(status=Adoption.Status.CLOSED)
+    world.adoption_update = adoption_update_post(user=world.a.merchant_user, adoption_id=world.a.adoption.pk,
+                                                 note="开花了")
