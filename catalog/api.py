@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsMerchant, IsStaffMember
 from core.errors import NotFound
+from core.interactions import interaction_note
 from core.throttling import IPRateThrottle
 
 from . import selectors, services
@@ -110,7 +111,10 @@ class ProductDetailApi(APIView):
 
     @extend_schema(responses=ProductOutput)
     def get(self, request, pk: int):
-        return product_response(pk, request)
+        response = product_response(pk, request)
+        if request.user.is_authenticated and request.user.is_consumer:
+            interaction_note(kind="view", user_id=request.user.pk, product_id=pk)
+        return response
 
     @extend_schema(request=ProductUpdateInput, responses=ProductOutput)
     def patch(self, request, pk: int):

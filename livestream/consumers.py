@@ -20,6 +20,7 @@ the socket stays open; a frame over ``LIVE_ROOM_MAX_FRAME_BYTES`` closes it (100
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from channels.consumer import get_handler_name
@@ -33,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 from core.frames import FrameRefused, read_frame
 from core.i18n import language_for
+from core.interactions import interaction_note
 from core.ws_auth import CLOSE_AUTH_ENDED, SocketAuth, socket_auth
 from core.ws_limits import address_key
 
@@ -96,11 +98,17 @@ class LiveRoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
             return
         self.outbox.release([{"type": "websocket.send", "text": text} for text in frames])
+        self.joined_at = time.monotonic()
+        if self._signed_in():  # an append to this process's buffer (core.interactions): no I/O here
+            interaction_note(kind="stream_join", user_id=self.user.pk, stream_id=self.stream_id)
 
     async def disconnect(self, code):
         if getattr(self, "joined", False):
             self.joined = False
             await room_process().leave(self.stream_id, self.socket_id)
+            if self._signed_in() and getattr(self, "joined_at", None) is not None:
+                interaction_note(kind="watch", user_id=self.user.pk, stream_id=self.stream_id,
+                                 value=round(time.monotonic() - self.joined_at))
             if self.channel_layer is not None:
                 try:
                     await self.channel_layer.group_discard(events.stream_group(self.stream_id), self.channel_name)

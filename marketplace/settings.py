@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "payouts",
     "logistics",
     "notifications",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
     "payouts-query-sent": {"task": "payouts.query_sent", "schedule": timedelta(minutes=10)},
     "logistics-flag-overdue": {"task": "logistics.flag_overdue_shipments", "schedule": timedelta(minutes=5)},
     "notifications-purge-deliveries": {"task": "notifications.purge_deliveries", "schedule": timedelta(hours=1)},
+    "insights-drain-interactions": {"task": "insights.drain_interactions",
+                                    "schedule": timedelta(seconds=env.int("INSIGHTS_DRAIN_SECONDS", default=30))},
+    "insights-purge-interactions": {"task": "insights.purge_interactions", "schedule": timedelta(hours=1)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
                                    "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30))},
 }
@@ -555,6 +559,10 @@ PAYOUT_DEFAULT_PROVIDER = "sandbox"
 PAYOUT_QUERY_AFTER = timedelta(minutes=env.int("PAYOUT_QUERY_AFTER_MINUTES", default=30))
 PAYOUT_TRANSFER_RETRY_AFTER = timedelta(minutes=1)
 PAYOUT_TRANSFER_ALERT_ATTEMPTS = 8  # transfer calls failed before each further failure is logged as an error
+
+# insights (docs/insights.md): how long interactions are kept; the nightly build of profiles and
+# recommendations.
+INSIGHTS_RETENTION_DAYS = env.int("INSIGHTS_RETENTION_DAYS", default=180)
 
 # logistics and notifications
 # Target time per leg of a shipment's route, in hours: (normal, perishable).

@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("payouts.urls")),
     path("", include("logistics.urls")),
     path("", include("notifications.urls")),
+    path("", include("insights.urls")),
 ]
 
 urlpatterns = [

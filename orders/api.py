@@ -14,6 +14,7 @@ from core.errors import NotFound
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import answer as idempotency_answer
 from core.idempotency import idempotent
+from core.interactions import interaction_note
 
 from . import selectors, services
 from .checkout.admission import (
@@ -136,6 +137,8 @@ class OrderListCreateApi(generics.ListAPIView):
                     validated = data.validated_data
                 response = self._create(request, data=validated)
             outcome["failed"] = response.status_code >= 400 or response.has_header("Idempotent-Replayed")
+        if not outcome["failed"]:  # after the commit, the slot and the gate: an append to a buffer
+            interaction_note(kind="order", user_id=request.user.pk, ref=response.data["id"])
         return response
 
     @idempotent(atomic=False)  # the checkout writes its answer with the order (checkout.plan.checkout_write)

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError, NotFound
+from core.interactions import interaction_note
 
 from ..models import Follow, Merchant
 
@@ -28,9 +29,12 @@ def follow_create(*, user, merchant_id: int) -> tuple[Follow, bool]:
     merchant = _public_merchant(merchant_id)
     try:
         with transaction.atomic():
-            return Follow.objects.get_or_create(user=user, merchant=merchant)
+            follow, created = Follow.objects.get_or_create(user=user, merchant=merchant)
     except IntegrityError:  # a concurrent identical request created it first
         return Follow.objects.get(user=user, merchant=merchant), False
+    if created:
+        interaction_note(kind="follow", user_id=user.pk, merchant_id=merchant.pk)
+    return follow, created
 
 
 def follow_delete(*, user, merchant_id: int) -> bool:

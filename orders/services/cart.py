@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from core.errors import NotFound, ValidationFailed
+from core.interactions import interaction_note
 from livestream.models import Offer
 
 from ..models import Cart, CartItem
@@ -40,6 +41,7 @@ def cart_item_add(*, user, product_id: int, quantity: int, offer_id: int | None 
             raise ValidationFailed(fields={"offer": [_("This offer is not for that product.")]})
         if offer.status != Offer.Status.LIVE or offer.ends_at <= timezone.now():
             raise OfferNotLive()
+    interaction_note(kind="cart_add", user_id=user.pk, product_id=product_id, value=quantity)  # after commit
     cart = cart_get_or_create(user=user)
     item = CartItem.objects.select_for_update().filter(cart=cart, product_id=product_id, offer_id=offer_id).first()
     if item is not None:

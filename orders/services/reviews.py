@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from core.errors import Conflict, NotFound
+from core.interactions import interaction_note
 from merchants.models import Merchant
 from notifications.services import notify
 
@@ -42,6 +43,7 @@ def review_create(*, buyer, merchant_order_id: int, rating: int, text: str = "")
         raise Conflict(_("You have already reviewed this order."), code="already_reviewed") from None
     _update_ratings(merchant_id=mo.merchant_id, product_ids=sorted(set(
         OrderLine.objects.filter(merchant_order=mo).values_list("product_id", flat=True))))
+    interaction_note(kind="review", user_id=buyer.pk, merchant_id=mo.merchant_id, ref=mo.pk, value=rating)
     notify(user=mo.merchant.user, kind="review.received", params={"rating": rating, "merchant_order": mo.pk})
     return review
 

@@ -278,6 +278,12 @@ def _send_payout_signed(client, url, body, multipart):
     return client.post(url, raw, content_type="application/json", headers={HEADER: sign(raw)})
 
 
+def _buyer_profile(w: World):
+    from insights.models import BuyerProfile
+
+    return BuyerProfile.objects.get(user=w.a.consumer)
+
+
 def _preference(w: World):
     from notifications.models import Preference
 
@@ -533,6 +539,10 @@ WRITES: dict[tuple[str, str], Write] = {
     ("notification-read-all", "POST"): Write(
         actor=a_consumer, status=200, stored=fixed("notifications.Notification", lambda w: w.a.notification.pk),
         columns=("kind", "title", "body")),
+    # --- insights: the buyer's own choices, and clearing what is kept ------------------------------------
+    ("my-insights", "PATCH"): Write(
+        actor=a_consumer, status=200, stored=lambda w, body: _buyer_profile(w), body=lambda w: {"match_alerts": True},
+        columns=("interests", "built_at", "user")),
     ("notification-preferences", "PATCH"): Write(
         actor=a_consumer, status=200, stored=lambda w, body: _preference(w), body=lambda w: {"sms_enabled": False}),
     # --- ledger: a cooperative's members and their shares --------------------------------------------

@@ -534,6 +534,9 @@ LISTS: dict[str, ListSpec] = {
                              own={"operator_b": lambda w: {w.b.courier.courier.pk}}),
     "vehicle-list": ListSpec(foreign=lambda w: {w.a.vehicle.pk}, owner=a_operator,
                              own={"operator_b": lambda w: {w.b.vehicle.pk}}),
+    # insights: what is kept of the caller, never of another buyer
+    "my-interactions": ListSpec(foreign=lambda w: {w.a.interaction.pk}, owner=a_consumer,
+                                own={"consumer_b": lambda w: {w.b.interaction.pk}}),
     # notifications: the reader's own
     "notification-list": ListSpec(foreign=lambda w: w.notifications_a, owner=a_consumer,
                                   own={"consumer_b": lambda w: {w.b.notification.pk}}),
@@ -582,6 +585,7 @@ UNSCOPED = {
     "category-list": "the public category tree",
     "hub-list": "the public logistics network",
     "notification-preferences": "the caller's own preferences (one object, no id)",
+    "my-insights": "the caller's own interest profile and what is kept of it (one object, no id)",
 }
 LIST_ROUTES = {route.name: route for route in list_routes()}
 

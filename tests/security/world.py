@@ -70,6 +70,7 @@ class Side:
     payout: object = None  # a payout on its way (sent, not yet confirmed by the provider)
     adoption: object = None  # an open adoption of the shop's product
     subscription: object = None  # the side's consumer adopted it and paid up front
+    interaction: object = None  # a product view kept of the county's buyer (insights)
 
 
 @dataclass
@@ -274,7 +275,17 @@ def build_world() -> World:
         _ledger_figures(world)
     if has_model("farming.Adoption"):
         _build_farming(world)
+    if has_model("insights.InteractionEvent"):
+        _build_insights(world)
     return world
+
+
+def _build_insights(world: World) -> None:
+    from insights.models import InteractionEvent
+
+    for side in (world.a, world.b):
+        side.interaction = InteractionEvent.objects.create(user=side.consumer, kind="view", product=side.product,
+                                                           merchant=side.shop, at=timezone.now())
 
 
 def has_model(label: str) -> bool:
