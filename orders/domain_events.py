@@ -13,3 +13,9 @@ refund_booked = DomainEvent("orders.refund_booked",
 # before anything changes. An app whose sale the order is (an adoption paid up front) may refuse it
 # by raising a DomainError: that sale has cancellation rules of its own.
 cancel_asked = DomainEvent("orders.cancel_asked", payload=("order_id",))
+
+# Units of these order lines go back (their order was cancelled or expired). Sent inside that
+# transaction, under the order's lock, once. An app that sold some of them from elsewhere than the
+# stock (an adoption's orders) takes them back itself and returns their ids; the rest go back to the
+# stock (or the offers) as before.
+units_returning = DomainEvent("orders.units_returning", payload=("line_ids",))

@@ -55,7 +55,8 @@ def order_create_direct(*, buyer, line: DirectLine, address: DirectAddress, prep
 
     With ``prepaid_reason`` the order is already paid for (by the order that paid for all of it; its
     amount is 0.00) and is moved to ``paid`` at once, without the buyer's unpaid-order limits;
-    otherwise it waits for its payment like a checkout's order, within them."""
+    otherwise it waits for its payment like a checkout's order, within them. No stock is taken; when
+    it is cancelled, the app that made it takes its units back (``orders.units_returning``)."""
     product, now = line.product, timezone.now()
     line_total = cents(line.unit_price * line.quantity)
     rates = rates_in_force(category_id=product.category_id, county_id=product.merchant.county_id, at=now)

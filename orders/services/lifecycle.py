@@ -22,7 +22,7 @@ from notifications.services import notify
 from ..checkout.gate import GateLine, gate_release
 from ..checkout.plan import buyer_display_name
 from ..checkout.sql_names import sql
-from ..domain_events import cancel_asked, refund_booked
+from ..domain_events import cancel_asked, refund_booked, units_returning
 from ..models import MerchantOrder, OfferPurchase, Order, OrderLine
 from ..status import MERCHANT_ORDER_WORKFLOW, merchant_order_transition, order_transition
 from .errors import RefundExceedsPaid
@@ -57,8 +57,10 @@ def _return_units(*, order: Order, merchant_order_ids: list[int]) -> None:
 
     offer_units: dict[tuple[int, int], int] = defaultdict(int)
     product_units: dict[int, int] = defaultdict(int)
-    for product_id, offer_id, quantity in OrderLine.objects.filter(
-            merchant_order_id__in=merchant_order_ids).values_list("product_id", "offer_id", "quantity"):
+    lines = list(OrderLine.objects.filter(merchant_order_id__in=merchant_order_ids).values_list(
+        "pk", "product_id", "offer_id", "quantity"))
+    taken_back = set().union(*units_returning.send(line_ids=[line[0] for line in lines]))
+    for _pk, product_id, offer_id, quantity in (line for line in lines if line[0] not in taken_back):
         if offer_id:
             offer_units[(offer_id, product_id)] += quantity
         else:

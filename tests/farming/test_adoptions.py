@@ -110,8 +110,10 @@ def test_adopting_past_the_cap_is_refused_and_reserves_nothing(client_for, adopt
     assert Order.objects.count() == orders and Subscription.objects.count() == 3
 
 
-def test_an_expired_unpaid_adoption_frees_its_place(client_for, adoption, address):
+def test_an_expired_unpaid_adoption_frees_its_place(client_for, adoption, address, product):
     from orders.services import orders_expire_unpaid
+
+    stock = product.stock
 
     for _ in range(3):
         _adopt(client_for(factories.ConsumerFactory()), adoption, address)
@@ -119,6 +121,8 @@ def test_an_expired_unpaid_adoption_frees_its_place(client_for, adoption, addres
         orders_expire_unpaid()
         adoption_deliveries.delay().get()
         assert Subscription.objects.filter(status="cancelled").count() == 3
+        product.refresh_from_db()
+        assert product.stock == stock  # the adoption took none of the shelf's units, nor gives any back
         assert _adopt(client_for(factories.ConsumerFactory()), adoption, address).status_code == 201
 
 
