@@ -11,10 +11,11 @@ PORT ?= 8000
 # requirements.lock pins, with their hashes, what production installs; requirements-dev.lock the
 # same plus the dev tools CI installs (pip-audit checks it). Both are resolved by uv from
 # pyproject.toml: `make lock` after changing it (kept pins stay unless a range moved).
-$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps -e .
+	bash scripts/frontend.sh
 	touch $@
 
 install: $(VENV)/.installed
@@ -53,4 +54,4 @@ lock: install
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet --extra dev -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles node_modules pages/static/pages/vendor ci-output

@@ -10,10 +10,10 @@ from django.urls import reverse
 
 
 def trace_url(code: str, *, request=None) -> str:
-    """``TRACE_PUBLIC_URL`` with ``{code}`` filled in, or else the absolute URL of the trace API page."""
+    """``TRACE_PUBLIC_URL`` with ``{code}`` filled in, or else the absolute URL of the trace page (pages/: what a shopper scanning the box reads)."""
     if settings.TRACE_PUBLIC_URL:
         return settings.TRACE_PUBLIC_URL.replace("{code}", code)
-    path = reverse("trace-detail", kwargs={"code": code})
+    path = reverse("pages:trace", kwargs={"code": code})
     return request.build_absolute_uri(path) if request is not None else path
 
 

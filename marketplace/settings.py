@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_htmx",
     "core",
     "regions",
     "accounts",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "logistics",
     "notifications",
     "insights",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # the pages: request.htmx
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -97,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -221,6 +225,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The pages (pages/) sign in with a Django session and CSRF; the API keeps its bearer tokens.
+LOGIN_URL = "pages:sign-in"
+LOGIN_REDIRECT_URL = "pages:home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

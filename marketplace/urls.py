@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
+    path("i18n/", include("django.conf.urls.i18n")),  # the pages' language switch (set_language)
+    path("", include("pages.urls")),
 ]
 
 if settings.SERVE_MEDIA:

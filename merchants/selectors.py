@@ -149,3 +149,11 @@ def credential_get(*, merchant: Merchant, credential_id: int, for_update: bool =
     if credential is None:
         raise NotFound()
     return credential
+
+
+def followed_merchants(*, user) -> QuerySet[Merchant]:
+    """The approved shops ``user`` follows (none for anyone signed out), most recently followed first."""
+    if not (user and user.is_authenticated):
+        return Merchant.objects.none()
+    return (Merchant.objects.filter(followers__user=user, status=Merchant.Status.APPROVED)
+            .select_related("county").order_by("-followers__created_at", "-pk"))

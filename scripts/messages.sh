@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-DEBUG=1 $PY manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench >/dev/null
+DEBUG=1 $PY manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=bench --ignore=node_modules >/dev/null
 if [ "$#" -gt 0 ]; then $PY scripts/po_fill.py "$@"; fi
 DEBUG=1 $PY manage.py compilemessages --ignore=.venv >/dev/null
 for po in locale/zh_Hans/LC_MESSAGES/django.po */locale/zh_Hans/LC_MESSAGES/django.po; do

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the integration tests use for real: the nginx-rtmp media server,
-# ffmpeg to push a test stream, gettext for translations, redis-server (the suite's Redis,
+# ffmpeg to push a test stream, gettext for translations, chromium + chromium-driver (the pages'
+# browser tests, headless, with a Chinese font for their screenshots), redis-server (the suite's Redis,
 # and the fault tests start one of their own to pause). Installed only when missing.
 set -euo pipefail
 
-packages=(nginx-light libnginx-mod-rtmp ffmpeg gettext redis-server)
+packages=(nginx-light libnginx-mod-rtmp ffmpeg gettext redis-server chromium chromium-driver fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -89,7 +89,7 @@ def test_qr_code_decodes_to_the_absolute_trace_url(client_for, api_client, shop,
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
     decoded = zxingcpp.read_barcodes(image)
-    assert [d.text for d in decoded] == [f"http://testserver/api/trace/{code}/"]
+    assert [d.text for d in decoded] == [f"http://testserver/t/{code}/"]
     assert decoded[0].format == zxingcpp.BarcodeFormat.QRCode
 
 

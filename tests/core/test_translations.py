@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIP = shutil.ignore_patterns(".venv", ".git", "__pycache__", "tests", "bench", "media", "staticfiles", "*.sqlite3")
+SKIP = shutil.ignore_patterns(".venv", ".git", "node_modules", "__pycache__", "tests", "bench", "media", "staticfiles", "*.sqlite3")
 
 pytestmark = pytest.mark.skipif(not shutil.which("xgettext") or not shutil.which("msgattrib"),
                                 reason="GNU gettext is installed by scripts/system-packages.sh")

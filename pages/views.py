@@ -1,0 +1,109 @@
+"""The pages people use, server-rendered: thin views over the apps' selectors and services, exactly
+as the API's views are (the same role rules, the same writes; no rule of their own)."""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.forms import GuardedAuthenticationForm
+from catalog import selectors as catalog
+from core.errors import DomainError
+from livestream import selectors as live
+from livestream.models import Stream
+from merchants import selectors as merchants
+from merchants import services as merchant_services
+
+HOME_STREAMS = 12
+HOME_PRODUCTS = 20
+
+
+def page(view):
+    """A page view: a refusal of the services (a foreign or hidden object: 404) is a page in the
+    person's language, never the API's JSON nor a leak of what exists."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return render(request, "pages/error.html", {"error": error}, status=error.status)
+
+    return wrapped
+
+
+class SignInView(auth_views.LoginView):
+    """Sign in to a Django session (the pages); the same login guard as the API's token."""
+
+    template_name = "pages/sign_in.html"
+    authentication_form = GuardedAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    next_page = "pages:home"
+
+
+@require_GET
+@page
+def home(request):
+    search = request.GET.get("q", "").strip()[:100]
+    products = catalog.product_list(filters=catalog.ProductFilters(search=search))[:HOME_PRODUCTS]
+    if request.htmx:  # the search box asks for the results only
+        return render(request, "pages/_products.html", {"products": products, "search": search})
+    streams_live = list(live.stream_list(user=request.user, status=Stream.Status.LIVE)[:HOME_STREAMS])
+    upcoming = list(live.stream_list(user=request.user, status=Stream.Status.SCHEDULED)[:HOME_STREAMS])
+    return render(request, "pages/home.html", {
+        "search": search, "products": products, "streams_live": streams_live, "upcoming": upcoming,
+        "viewers": live.stream_viewer_counts(streams_live),
+        "followed": merchants.followed_merchants(user=request.user)[:HOME_STREAMS],
+    })
+
+
+def _product_context(request, product) -> dict:
+    following = (request.user.is_authenticated
+                 and merchants.followed_merchants(user=request.user).filter(pk=product.merchant_id).exists())
+    return {"product": product, "shop": product.merchant, "following": following,
+            "followers": merchant_services.followers_count(merchant_id=product.merchant_id)}
+
+
+@require_GET
+@page
+def product_page(request, pk: int):
+    product = catalog.product_get_visible(product_id=pk, user=request.user)
+    return render(request, "pages/product.html", {
+        **_product_context(request, product),
+        "evidence": catalog.claim_evidence(product=product),
+        "batch": catalog.batches_of(product=product).first(),
+    })
+
+
+@require_POST
+@page
+def shop_follow(request, pk: int):
+    """Follow the product's shop, or stop (``following=0``): the API's follow services."""
+    product = catalog.product_get_visible(product_id=pk, user=request.user)
+    if not request.user.is_authenticated:
+        return render(request, "pages/_follow.html", {**_product_context(request, product), "sign_in": True})
+    if request.POST.get("following") == "0":
+        merchant_services.follow_delete(user=request.user, merchant_id=product.merchant_id)
+    else:
+        merchant_services.follow_create(user=request.user, merchant_id=product.merchant_id)
+    return render(request, "pages/_follow.html", _product_context(request, product))
+
+
+@require_GET
+@page
+def trace_page(request, code: str):
+    """What the QR on a box opens: origin, farm, harvest, inspection and the credential behind each
+    claim, in plain words (the JSON API's /api/trace/{code}/ tells the same to programs)."""
+    batch = catalog.batch_get_by_code(code=code)
+    product = batch.product
+    return render(request, "pages/trace.html", {
+        "batch": batch, "product": product, "shop": product.merchant,
+        "evidence": catalog.claim_evidence(product=product, batch=batch),
+        "images": list(product.images.order_by("position", "pk")),
+    })
