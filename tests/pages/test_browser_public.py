@@ -31,8 +31,8 @@ def test_a_buyer_on_a_phone_finds_a_product_follows_its_shop_and_reads_its_trace
 
     box = driver.find_element(By.ID, "q")
     box.send_keys("蜂蜜", Keys.ENTER)  # keyboard only; htmx swaps the results in and pushes the URL
-    wait.until(lambda d: "山里土蜂蜜" in d.find_element(By.ID, "products").text
-               and "寿光有机西红柿" not in d.find_element(By.ID, "products").text)
+    results = "return document.getElementById('products').innerText"  # read at once: htmx swaps it
+    wait.until(lambda d: "山里土蜂蜜" in d.execute_script(results) and "寿光有机西红柿" not in d.execute_script(results))
     assert "q=" in driver.current_url
     screenshot(driver, "search")
 
@@ -41,7 +41,7 @@ def test_a_buyer_on_a_phone_finds_a_product_follows_its_shop_and_reads_its_trace
     driver.get(f"{driver.base}/products/{catalogue['tomato'].pk}/")
     assert axe_violations(driver) == []
     driver.find_element(By.CSS_SELECTOR, "#follow button").click()
-    wait.until(lambda d: "已关注" in d.find_element(By.ID, "follow").text)
+    wait.until(lambda d: "已关注" in d.execute_script("return document.getElementById('follow').innerText"))
     assert Follow.objects.filter(user=buyer).count() == 1
     screenshot(driver, "product")
 
