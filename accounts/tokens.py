@@ -19,7 +19,7 @@ from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from core.jwt_auth import TOKEN_VERSION_CLAIM, parse_token, token_user
@@ -97,3 +97,11 @@ def refresh_token_end(raw, *, everywhere: bool = False) -> None:
     _end(refresh)
     if everywhere:
         user_revoke_tokens(user)
+
+
+def access_token_for(user: User) -> str:
+    """An access token alone (no refresh token, nothing stored), for a page signed in with its session
+    to open the live room's socket and call the API as the same user (pages/)."""
+    access = AccessToken.for_user(user)
+    access[TOKEN_VERSION_CLAIM] = user.token_version
+    return str(access)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("products/<int:pk>/", views.product_page, name="product"),
     path("products/<int:pk>/follow/", views.shop_follow, name="follow"),
     path("t/<str:code>/", views.trace_page, name="trace"),
+    path("live/<int:pk>/", views.live_room, name="live"),
 ]

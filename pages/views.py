@@ -10,15 +10,20 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import GuardedAuthenticationForm
+from accounts.tokens import access_token_for
 from catalog import selectors as catalog
 from core.errors import DomainError
 from livestream import selectors as live
-from livestream.models import Stream
+from livestream.models import Offer, Stream
+from livestream.serializers import playback_url
+from livestream.services.chat import chat_payload
 from merchants import selectors as merchants
 from merchants import services as merchant_services
+from regions.selectors import region_list
 
 HOME_STREAMS = 12
 HOME_PRODUCTS = 20
+CHAT_HISTORY = 30
 
 
 def page(view):
@@ -106,4 +111,33 @@ def trace_page(request, code: str):
         "batch": batch, "product": product, "shop": product.merchant,
         "evidence": catalog.claim_evidence(product=product, batch=batch),
         "images": list(product.images.order_by("position", "pk")),
+    })
+
+
+@require_GET
+@page
+def live_room(request, pk: int):
+    """The live room: the HLS player, chat over /ws/streams/{id}/ (docs/live-room.md), the pinned
+    product, the flash offers and the buy button (the API's checkout with an Idempotency-Key)."""
+    stream = live.stream_detail(user=request.user, stream_id=pk)
+    signed_in = request.user.is_authenticated
+    history = list(live.chat_messages(user=request.user, stream_id=pk)[:CHAT_HISTORY])
+    room = {
+        "stream": stream.pk, "status": stream.status, "playback": playback_url(stream),
+        "socket": f"/ws/streams/{stream.pk}/",
+        # A short-lived access token of the signed-in user, for the socket's ``auth`` frame and the API's
+        # checkout: the page signs in with its session, the socket and the API with a bearer token.
+        "token": access_token_for(request.user) if signed_in else None,
+        "buyer": signed_in and request.user.is_consumer,
+        "history": [chat_payload(m, user=m.user, host=m.user_id == stream.merchant.user_id)
+                    for m in reversed(history)],
+        "offers": [live.offer_payload(o) for o in live.stream_offers(user=request.user, stream_id=pk)
+                   .filter(status=Offer.Status.LIVE)],
+        "pinned": live.product_card(stream.pinned_product) if stream.pinned_product else None,
+    }
+    return render(request, "pages/live.html", {
+        "stream": stream, "room": room,
+        "viewers": live.stream_viewer_counts([stream]).get(stream.pk, 0),
+        "totals": live.stream_totals(stream=stream) if stream.status == Stream.Status.ENDED else None,
+        "villages": region_list(level="village", county=stream.merchant.county_id)[:200] if room["buyer"] else [],
     })

@@ -49,14 +49,20 @@ def _chromium():
 
 
 @pytest.fixture
-def browser(_chromium, live_server):
-    """``browser()`` opens another headless Chromium (a phone by default); all are closed after the test."""
+def browser(browsers, live_server):
+    """``browser()`` opens another headless Chromium on the live server (a phone by default)."""
+    return lambda **kwargs: browsers(base=live_server.url, **kwargs)
+
+
+@pytest.fixture
+def browsers(_chromium):
+    """``browsers(base=url)`` opens another headless Chromium; all are closed after the test."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opened = []
 
-    def open_browser(*, size: tuple[int, int] = PHONE, language: str = "zh-CN"):
+    def open_browser(*, base: str, size: tuple[int, int] = PHONE, language: str = "zh-CN"):
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium")
         for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -66,7 +72,7 @@ def browser(_chromium, live_server):
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
         driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
         driver.set_page_load_timeout(30)
-        driver.base = live_server.url
+        driver.base = base
         opened.append(driver)
         return driver
 
