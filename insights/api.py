@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsConsumer
+from catalog.serializers import ProductListOutput
+from livestream.selectors import stream_viewer_counts
+from livestream.serializers import StreamListOutput
 
 from . import selectors, services
-from .serializers import InsightsSettingsInput, InteractionOutput, MyInsightsOutput
+from .serializers import (
+    ForYouProductsOutput,
+    ForYouQuery,
+    ForYouStreamsOutput,
+    InsightsSettingsInput,
+    InteractionOutput,
+    MyInsightsOutput,
+    SimilarProductsOutput,
+)
 
 
 class MyInsightsApi(APIView):
@@ -42,3 +55,38 @@ class MyInteractionListApi(generics.GenericAPIView):
     def get(self, request):
         page = self.paginate_queryset(selectors.my_interactions(user=request.user))
         return self.get_paginated_response(InteractionOutput(page, many=True).data)
+
+
+class ForYouProductsApi(APIView):
+    """Products for the caller: a signed-in buyer's recommendations (never a delisted, suspended or
+    sold-out product), topped up and, for anyone else, answered by what is popular in the province."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[ForYouQuery], responses=ForYouProductsOutput)
+    def get(self, request):
+        params = ForYouQuery(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        user = request.user if request.user.is_authenticated and request.user.is_consumer else AnonymousUser()
+        products, source = selectors.for_you_products(user=user, province=params.validated_data.get("province", ""))
+        return Response({"source": source, "results": ProductListOutput(products, many=True).data})
+
+
+class ForYouStreamsApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ForYouStreamsOutput)
+    def get(self, request):
+        user = request.user if request.user.is_authenticated and request.user.is_consumer else AnonymousUser()
+        streams = selectors.for_you_streams(user=user)
+        context = {"request": request, "viewers": stream_viewer_counts(streams)}
+        return Response({"results": StreamListOutput(streams, many=True, context=context).data})
+
+
+class SimilarProductsApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=SimilarProductsOutput)
+    def get(self, request, pk: int):
+        products = selectors.similar_products(product_id=pk, user=request.user)
+        return Response({"results": ProductListOutput(products, many=True).data})

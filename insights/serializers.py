@@ -1,6 +1,9 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from catalog.serializers import ProductListOutput
+from livestream.serializers import StreamListOutput
+
 from .models import InteractionEvent
 
 
@@ -31,3 +34,21 @@ class InteractionOutput(serializers.ModelSerializer):
         model = InteractionEvent
         fields = ["id", "kind", "product", "product_title", "merchant", "shop_name", "stream", "stream_title",
                   "value", "at"]
+
+
+class ForYouQuery(serializers.Serializer):
+    province = serializers.CharField(required=False, max_length=50, allow_blank=True,
+                                     help_text="for a buyer without orders: where to look for popular products")
+
+
+class ForYouProductsOutput(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["personal", "popular"])
+    results = ProductListOutput(many=True)
+
+
+class ForYouStreamsOutput(serializers.Serializer):
+    results = StreamListOutput(many=True)
+
+
+class SimilarProductsOutput(serializers.Serializer):
+    results = ProductListOutput(many=True)

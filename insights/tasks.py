@@ -11,3 +11,10 @@ def drain_interactions() -> int:
 @shared_task(name="insights.purge_interactions")
 def purge_interactions() -> int:
     return services.interactions_purge()
+
+
+@shared_task(name="insights.build")
+def build() -> dict:
+    from .build import insights_build
+
+    return insights_build()

@@ -219,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "insights-drain-interactions": {"task": "insights.drain_interactions",
                                     "schedule": timedelta(seconds=env.int("INSIGHTS_DRAIN_SECONDS", default=30))},
     "insights-purge-interactions": {"task": "insights.purge_interactions", "schedule": timedelta(hours=1)},
+    "insights-build": {"task": "insights.build", "schedule": crontab(hour=3, minute=30)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
                                    "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30))},
 }

@@ -156,6 +156,9 @@ TABLE: dict[str, Entry] = {
         kwargs=lambda w: {"pk": w.a.product.pk}, hidden=lambda w: {"pk": w.product_pending.pk},
         ops={"GET": Op(a_merchant, 200, public=EVERYONE, secrets=shop_secrets),
              "PATCH": Op(a_merchant, 200, body=lambda w: {"description": "被别人改了"})}),
+    "product-similar": Entry(
+        kwargs=lambda w: {"pk": w.a.product.pk}, hidden=lambda w: {"pk": w.product_pending.pk},
+        ops={"GET": Op(a_merchant, 200, public=EVERYONE, secrets=shop_secrets)}),
     "product-review": Entry(
         kwargs=lambda w: {"pk": w.product_pending.pk},
         ops={"POST": Op(a_operator, 200, body=lambda w: {"decision": "approve"})}),
@@ -585,6 +588,8 @@ UNSCOPED = {
     "category-list": "the public category tree",
     "hub-list": "the public logistics network",
     "notification-preferences": "the caller's own preferences (one object, no id)",
+    "for-you-products": "public products ranked for the caller (its own recommendations or the cold start)",
+    "for-you-streams": "public live and upcoming streams ranked for the caller",
     "my-insights": "the caller's own interest profile and what is kept of it (one object, no id)",
 }
 LIST_ROUTES = {route.name: route for route in list_routes()}
