@@ -1,11 +1,16 @@
 """The live room in headless Chromium against the real ASGI server (Channels' live server: HTTP and
 the room's socket): a buyer on a phone chats and a second browser sees it; the buyer buys from a
-flash offer (a double click is one order) until it sells out in front of a third browser."""
+flash offer (a double click is one order) until it sells out in front of a third browser; a viewer
+waiting in a scheduled room sees it go live when ffmpeg pushes through nginx-rtmp, and plays its HLS."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from channels.testing import ChannelsLiveServerTestCase
+from django.test import override_settings
 
 from orders.models import Order
 from tests.factories import (
@@ -17,8 +22,13 @@ from tests.factories import (
     StreamFactory,
     VillageFactory,
 )
+from tests.media_server import ffmpeg_push_background, free_port, media_tools_available, run_nginx_rtmp
 
 from .conftest import axe_violations, screenshot, sign_in
+
+HOOK_SECRET = "pages-media-hook-secret"
+HLS_PORT = free_port()
+MEDIA_MISSING = media_tools_available()
 
 
 @pytest.mark.slow
@@ -33,7 +43,16 @@ class LiveRoomInTheBrowser(ChannelsLiveServerTestCase):
         from django.db import connection
 
         settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = connection.settings_dict["NAME"]
+        # Read by the server process (forked now): the media server's hooks and where HLS is played.
+        cls._media = override_settings(MEDIA_HOOK_SECRET=HOOK_SECRET,
+                                       STREAM_PLAYBACK_BASE_URL=f"http://127.0.0.1:{HLS_PORT}/hls")
+        cls._media.enable()
         super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls._media.disable()
 
     @pytest.fixture(autouse=True)
     def _browsers(self, browsers):
@@ -89,3 +108,38 @@ class LiveRoomInTheBrowser(ChannelsLiveServerTestCase):
         assert axe_violations(phone) == []
         screenshot(phone, "live-room")
         screenshot(anonymous, "live-room-sold-out")
+
+    @pytest.mark.skipif(MEDIA_MISSING is not None, reason=MEDIA_MISSING or "")
+    def test_a_waiting_viewer_sees_the_room_go_live_from_a_real_push_and_plays_the_video(self):
+        from livestream.models import Stream
+
+        village = VillageFactory()
+        stream = StreamFactory(merchant=MerchantFactory(village=village), title="清晨摘菜")
+        phone = self.browsers(base=self.live_server_url)
+        phone.get(f"{self.live_server_url}/live/{stream.pk}/")
+        assert phone.find_element("id", "player-box").is_displayed() is False
+        hook_base = self.live_server_url.replace("localhost", "127.0.0.1")
+        with tempfile.TemporaryDirectory() as workdir, run_nginx_rtmp(
+                hook_base_url=hook_base, hook_secret=HOOK_SECRET, workdir=Path(workdir), http_port=HLS_PORT) as media:
+            push = ffmpeg_push_background(media.rtmp_url(stream.stream_key), seconds=25)
+            try:
+                from selenium.webdriver.support.ui import WebDriverWait
+
+                # The publish hook takes the stream live; the room's socket tells the page, which
+                # starts hls.js on the media server's playlist and plays it.
+                WebDriverWait(phone, 30).until(
+                    lambda d: d.execute_script("return document.getElementById('room').dataset.status") == "live",
+                    message=media.error_log()[-1500:])
+                state = ("const v = document.getElementById('player'); return [v.readyState, v.currentTime, "
+                         "MediaSource.isTypeSupported('video/mp4; codecs=\"avc1.42E01E,mp4a.40.2\"'), "
+                         "!!window.cunboHls, String(v.error && v.error.message), window.cunboHlsErrors]")
+                try:
+                    WebDriverWait(phone, 40).until(lambda d: d.execute_script(state)[1] > 0.5)
+                except Exception:
+                    raise AssertionError(phone.execute_script(state)) from None
+                assert Stream.objects.get(pk=stream.pk).status == Stream.Status.LIVE
+                assert axe_violations(phone) == []
+                screenshot(phone, "live-room-playing")
+            finally:
+                push.kill()
+                push.communicate(timeout=30)

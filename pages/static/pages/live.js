@@ -22,12 +22,23 @@
     const video = $("player");
     if (!video || room.status !== "live") return;
     $("player-box").hidden = false;
-    if (video.canPlayType("application/vnd.apple.mpegurl")) { video.src = room.playback; return; }
-    if (window.Hls && window.Hls.isSupported()) {
+    // hls.js wherever Media Source Extensions exist (its retries suit a poor network); the browser's
+    // own HLS (iOS Safari) only where they do not.
+    if (!(window.Hls && window.Hls.isSupported())) {
+      if (video.canPlayType("application/vnd.apple.mpegurl")) video.src = room.playback;
+      return;
+    }
+    {
       const hls = new window.Hls({ liveSyncDurationCount: 3, manifestLoadingMaxRetry: 20 });
+      window.cunboHlsErrors = [];
+      hls.on(window.Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
       hls.on(window.Hls.Events.ERROR, (_e, data) => {
-        if (data.fatal && data.type === window.Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => hls.startLoad(), 2000);
-        else if (data.fatal) hls.recoverMediaError();
+        window.cunboHlsErrors.push(data.details);
+        // The playlist appears a few seconds after the stream goes live, and a phone loses the
+        // network: try again rather than give up.
+        if (data.fatal && data.type === window.Hls.ErrorTypes.NETWORK_ERROR) {
+          setTimeout(() => hls.loadSource(room.playback), 2000);
+        } else if (data.fatal) hls.recoverMediaError();
       });
       hls.loadSource(room.playback);
       hls.attachMedia(video);
