@@ -106,7 +106,9 @@ def exception_handler(exc, context):
     headers = {}
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status,
+                        headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE = {
     "farming-adoption-deliveries": {"task": "farming.adoption_deliveries", "schedule": timedelta(minutes=15)},
     "payments-retry-refunds": {"task": "payments.retry_refunds", "schedule": timedelta(minutes=5)},
     "payments-query-stuck": {"task": "payments.query_stuck", "schedule": timedelta(minutes=5)},
+    "payments-wechatpay-certificates": {"task": "payments.wechatpay_certificates",
+                                        "schedule": timedelta(hours=12)},
     "ledger-release-due": {"task": "ledger.release_due", "schedule": timedelta(minutes=15)},
     "ledger-flag-negative-balances": {"task": "ledger.flag_negative_balances",
                                       "schedule": crontab(hour=2, minute=15)},
@@ -543,11 +545,41 @@ ORDERS_GATE_RETRY_AFTER = env.float("ORDERS_GATE_RETRY_AFTER", default=5.0)
 # Checkouts of one server process in the database at once (the rest wait, off the GIL).
 ORDERS_CHECKOUT_CONCURRENCY = env.int("ORDERS_CHECKOUT_CONCURRENCY", default=8)
 ORDERS_CHECKOUT_QUEUE_TIMEOUT = env.float("ORDERS_CHECKOUT_QUEUE_TIMEOUT", default=15.0)
+# The real channels (docs/orders-payments.md, "Payment channels"): each is enabled only when every
+# one of its required keys is set; `check --deploy` names a channel left disabled.
+WECHATPAY = {
+    "mchid": env("WECHATPAY_MCHID", default=""),
+    "appid": env("WECHATPAY_APPID", default=""),
+    "apiv3_key": env("WECHATPAY_APIV3_KEY", default=""),
+    "private_key": env("WECHATPAY_PRIVATE_KEY", default=""),  # PEM text, or the path of a PEM file
+    "cert_serial": env("WECHATPAY_CERT_SERIAL", default=""),
+    "notify_url": env("WECHATPAY_NOTIFY_URL", default=""),
+    "base_url": env("WECHATPAY_BASE_URL", default="https://api.mch.weixin.qq.com"),
+}
+ALIPAY = {
+    "app_id": env("ALIPAY_APP_ID", default=""),
+    "seller_id": env("ALIPAY_SELLER_ID", default=""),
+    "private_key": env("ALIPAY_PRIVATE_KEY", default=""),  # PEM text, or the path of a PEM file
+    "public_key": env("ALIPAY_PUBLIC_KEY", default=""),  # Alipay's public key, not ours
+    "notify_url": env("ALIPAY_NOTIFY_URL", default=""),
+    "return_url": env("ALIPAY_RETURN_URL", default=""),
+    "gateway_url": env("ALIPAY_GATEWAY_URL", default="https://openapi.alipay.com/gateway.do"),
+}
+WECHATPAY_REQUIRED = ("mchid", "appid", "apiv3_key", "private_key", "cert_serial", "notify_url")
+ALIPAY_REQUIRED = ("app_id", "seller_id", "private_key", "public_key", "notify_url")
+PAYMENT_CHANNEL_TIMEOUT_S = env.float("PAYMENT_CHANNEL_TIMEOUT_S", default=10.0)
+PAYMENT_CHANNEL_RETRY_AFTER_S = 30  # the Retry-After of a 503 when a channel is down
 PAYMENT_PROVIDERS = {"sandbox": "payments.providers.sandbox.SandboxProvider"}
+if all(WECHATPAY[key] for key in WECHATPAY_REQUIRED):
+    PAYMENT_PROVIDERS["wechatpay"] = "payments.providers.wechatpay.WechatPayProvider"
+if all(ALIPAY[key] for key in ALIPAY_REQUIRED):
+    PAYMENT_PROVIDERS["alipay"] = "payments.providers.alipay.AlipayProvider"
 PAYMENT_DEFAULT_PROVIDER = "sandbox"
 PAYMENT_WEBHOOK_TOLERANCE_S = 300
 # What each provider keeps of a payment (the ledger posts it as an expense; the settlement file shows it).
-PAYMENT_FEE_RATES = {"sandbox": Decimal(env("PAYMENT_SANDBOX_FEE_RATE", default="0.006"))}
+PAYMENT_FEE_RATES = {"sandbox": Decimal(env("PAYMENT_SANDBOX_FEE_RATE", default="0.006")),
+                     "wechatpay": Decimal(env("WECHATPAY_FEE_RATE", default="0.006")),
+                     "alipay": Decimal(env("ALIPAY_FEE_RATE", default="0.006"))}
 # Settlement (docs/ledger.md): a completed merchant order's share becomes available this long after
 # completion, if no dispute is active; a balance negative this long is flagged to the admins.
 LEDGER_RETURN_WINDOW = timedelta(days=env.int("LEDGER_RETURN_WINDOW_DAYS", default=7))

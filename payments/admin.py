@@ -3,7 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.adminkit import AuditInline, ReadOnlyAdmin
 
-from .models import Payment, PaymentEvent, Refund, RefundEvent, SandboxTransaction, WebhookEvent
+from .models import (
+    ChannelExchange,
+    Payment,
+    PaymentEvent,
+    Refund,
+    RefundEvent,
+    SandboxTransaction,
+    WebhookEvent,
+    WechatPayCertificate,
+)
 from .services import refund_submit
 
 
@@ -54,3 +63,18 @@ class SandboxTransactionAdmin(ReadOnlyAdmin):
     list_display = ("reference", "kind", "payment_id", "refund_id", "amount", "fee", "status", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("reference", "payment_id", "refund_id")
+
+
+@admin.register(ChannelExchange)
+class ChannelExchangeAdmin(ReadOnlyAdmin):
+    """Every call to a real channel and every notice it sent, secrets redacted (for support)."""
+
+    list_display = ("created_at", "provider", "direction", "operation", "payment_id", "refund_id", "status_code",
+                    "outcome")
+    list_filter = ("provider", "direction")
+    search_fields = ("payment_id", "refund_id", "operation", "outcome")
+
+
+@admin.register(WechatPayCertificate)
+class WechatPayCertificateAdmin(ReadOnlyAdmin):
+    list_display = ("serial_no", "effective_at", "expires_at", "fetched_at")

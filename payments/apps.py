@@ -7,4 +7,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        from . import receivers  # noqa: F401 - refunds for what orders books back
+        from . import checks, receivers  # noqa: F401 - deploy checks; refunds for what orders books back

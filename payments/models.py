@@ -159,3 +159,51 @@ class SandboxTransaction(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.reference}"
+
+
+class ChannelExchange(models.Model):
+    """Every call to a payment channel and every notice it sent us, with secrets redacted: what
+    support reads when a buyer says "I paid" (payments/providers/channel.py writes it)."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("our call and its answer")
+        IN = "in", _("the channel's notice")
+
+    provider = models.CharField(_("provider"), max_length=32)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    operation = models.CharField(_("operation"), max_length=120)
+    payment_id = models.BigIntegerField(_("payment"), null=True, blank=True, db_index=True)
+    refund_id = models.BigIntegerField(_("refund"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    request = models.JSONField(_("request"), default=dict, blank=True)
+    response = models.JSONField(_("answer"), default=dict, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("channel exchange")
+        verbose_name_plural = _("channel exchanges")
+
+    def __str__(self):
+        return f"{self.provider} {self.operation}"
+
+
+class WechatPayCertificate(models.Model):
+    """A WeChat Pay platform certificate, downloaded from ``GET /v3/certificates`` (WeChat Pay API
+    v3, "下载平台证书"): its public key checks the channel's answers and notices. Several are valid
+    at once while WeChat Pay rotates them; a notice names the one it was signed with (``Wechatpay-Serial``)."""
+
+    serial_no = models.CharField(_("serial number"), max_length=64, unique=True)
+    pem = models.TextField(_("certificate (PEM)"))
+    effective_at = models.DateTimeField(_("effective from"))
+    expires_at = models.DateTimeField(_("expires at"))
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-effective_at"]
+        verbose_name = _("WeChat Pay platform certificate")
+        verbose_name_plural = _("WeChat Pay platform certificates")
+
+    def __str__(self):
+        return self.serial_no

@@ -4,8 +4,15 @@ from rest_framework import serializers
 
 
 class PayInput(serializers.Serializer):
-    provider = serializers.ChoiceField(choices=sorted(settings.PAYMENT_PROVIDERS), required=False,
-                                       default=settings.PAYMENT_DEFAULT_PROVIDER)
+    provider = serializers.ChoiceField(
+        choices=["alipay", "sandbox", "wechatpay"], required=False, default=settings.PAYMENT_DEFAULT_PROVIDER,
+        help_text=_("The channel; one without keys on this server is refused (provider_disabled)."))
+    method = serializers.ChoiceField(
+        choices=["", "jsapi", "h5", "native", "page", "wap", "app"], required=False, default="",
+        help_text=_("WeChat Pay: jsapi (mini-program / official account; needs openid), h5 (mobile browser) or "
+                    "native (QR code, the default). Alipay: page (the default), wap or app."))
+    openid = serializers.CharField(max_length=128, required=False, default="",
+                                   help_text=_("The payer's openid under our app id (WeChat Pay jsapi)."))
 
 
 class PaymentOutput(serializers.Serializer):

@@ -18,14 +18,25 @@ from orders.services.lifecycle import order_mark_paid
 from orders.services.locks import merchant_orders_lock, order_lock
 
 from .domain_events import payment_received, refund_created, refund_paid
-from .models import Payment, Refund, WebhookEvent
-from .providers import ProviderPaymentStatus, SupportsSettlementFile, UnknownProvider, WebhookNotice, get_provider
+from .models import ChannelExchange, Payment, Refund, WebhookEvent
+from .providers import (
+    ChargeRequest,
+    ProviderPaymentStatus,
+    SupportsRefundQuery,
+    SupportsSettlementFile,
+    UnknownProvider,
+    WebhookNotice,
+    get_provider,
+)
+from .providers.channel import exchange_record, redact
 from .settlement_file import SettlementRow, parse_settlement_file
 from .status import PAYMENT_TRANSITIONS, PAYMENT_WORKFLOW, REFUND_WORKFLOW
 
 logger = logging.getLogger(__name__)
 
 REFUND_MAX_ATTEMPTS = 8
+# Every channel the product knows (settings.PAYMENT_PROVIDERS holds the ones configured here).
+PAYMENT_CHANNELS = ("sandbox", "wechatpay", "alipay")
 # Payments one query sweep asks about (the newest stuck first).
 QUERY_BATCH = 200
 
@@ -44,28 +55,46 @@ def _provider(name: str):
     try:
         return get_provider(name)
     except UnknownProvider:
+        if name in PAYMENT_CHANNELS:
+            raise ValidationFailed(_("This payment channel is not configured on this server."),
+                                   code="provider_disabled",
+                                   fields={"provider": [_("This payment channel is not configured.")]}) from None
         raise ValidationFailed(_("Unknown payment provider."), code="unknown_provider",
                                fields={"provider": [_("Unknown payment provider.")]}) from None
 
 
-def payment_create(*, buyer, order_id: int, provider_name: str | None = None) -> Payment:
-    """Open a payment for the buyer's pending order (or return the open one for the same provider)."""
+def payment_create(*, buyer, order_id: int, provider_name: str | None = None,
+                   request: ChargeRequest | None = None) -> Payment:
+    """Open a payment for the buyer's pending order (or return the open one for the same provider
+    and method), then open its charge at the provider.
+
+    The payment row is written and committed under the order's lock before the provider is called
+    (no lock is held over the network): two pay requests at once make one payment, a notice that
+    arrives before the provider's answer finds its payment, and the charge is opened with the
+    payment's id as out-trade-no, so calling the provider again (a retry after a 503) never opens a
+    second trade. A provider outage is a 503 with Retry-After; the order stays payable."""
     provider_name = provider_name or settings.PAYMENT_DEFAULT_PROVIDER
     provider = _provider(provider_name)
-    order = Order.objects.filter(pk=order_id, buyer=buyer).first()
-    if order is None:
-        raise NotFound(_("No such order."))
-    if order.status != Order.Status.PENDING_PAYMENT:
-        raise Conflict(_("Only an order pending payment can be paid."), code="order_not_payable",
-                       fields={"status": [order.status]})
-    if order.payment_deadline <= timezone.now():
-        raise PaymentWindowClosed()
-    existing = Payment.objects.filter(order=order, provider=provider_name, status=Payment.Status.PENDING,
-                                      amount=order.total).first()
-    if existing is not None:
-        return existing
-    payment = Payment.objects.create(order=order, provider=provider_name, amount=order.total, currency="CNY")
-    charge = provider.create_charge(payment=payment)  # no row lock is held here
+    request = request or ChargeRequest()
+    with transaction.atomic():
+        order = Order.objects.filter(pk=order_id, buyer=buyer).only("pk").first()
+        if order is None:
+            raise NotFound(_("No such order."))
+        order = order_lock(order_id=order.pk)
+        if order.status != Order.Status.PENDING_PAYMENT:
+            raise Conflict(_("Only an order pending payment can be paid."), code="order_not_payable",
+                           fields={"status": [order.status]})
+        if order.payment_deadline <= timezone.now():
+            raise PaymentWindowClosed()
+        open_payments = Payment.objects.filter(order=order, provider=provider_name, status=Payment.Status.PENDING,
+                                               amount=order.total)
+        payment = next((p for p in open_payments if p.client_params.get("method", "") in ("", request.method)
+                        or not request.method), None)
+        if payment is not None and payment.client_params:
+            return payment
+        if payment is None:
+            payment = Payment.objects.create(order=order, provider=provider_name, amount=order.total, currency="CNY")
+    charge = provider.create_charge(payment=payment, request=request)  # no row lock is held here
     payment.provider_reference, payment.client_params = charge.reference, charge.client_params
     payment.save(update_fields=["provider_reference", "client_params"])
     return payment
@@ -74,18 +103,41 @@ def payment_create(*, buyer, order_id: int, provider_name: str | None = None) ->
 def webhook_handle(*, provider_name: str, headers, body: bytes) -> str:
     """Process one signed provider notice; returns its outcome.
 
-    400 (nothing changed) for a bad or stale signature, a malformed body, an unknown payment;
-    400 with the payment flagged for an amount/currency mismatch; a repeated event id returns
-    "duplicate" and changes nothing. Late payments: see docs/orders-payments.md."""
+    400 (nothing changed) for a bad or stale signature, a malformed body, an unknown payment, a
+    notice for another merchant; 400 with the payment flagged for an amount/currency mismatch; a
+    repeated event id returns "duplicate" and changes nothing. Every notice of a real channel,
+    refused or not, is kept (redacted) in ``ChannelExchange``. Late payments: see docs/orders-payments.md."""
     try:
         provider = get_provider(provider_name)
     except UnknownProvider:
         raise NotFound(_("Unknown payment provider.")) from None
-    notice = provider.parse_webhook(headers=headers, body=body)
-    outcome = notice_apply(provider_name=provider_name, provider=provider, notice=notice)
+    log = None
+    if provider_name != "sandbox":
+        log = exchange_record(provider=provider_name, direction=ChannelExchange.Direction.IN, operation="notice",
+                              request={"headers": _notice_headers(headers),
+                                       "body": body[:20000].decode("utf-8", "replace")})
+    try:
+        notice = provider.parse_webhook(headers=headers, body=body)
+        outcome = notice_apply(provider_name=provider_name, provider=provider, notice=notice)
+    except DomainError as error:
+        _log_outcome(log, f"refused: {error.code}")
+        raise
+    if log is not None:
+        log.payment_id, log.refund_id, log.response = notice.payment_id, notice.refund_id, redact(notice.raw)
+    _log_outcome(log, outcome)
     if outcome == "flagged":
         raise AmountMismatch()
     return outcome
+
+
+def _notice_headers(headers) -> dict:
+    return {k: v for k, v in headers.items() if k.lower().startswith(("wechatpay-", "content-type", "user-agent"))}
+
+
+def _log_outcome(log: ChannelExchange | None, outcome: str) -> None:
+    if log is not None:
+        log.outcome = outcome[:200]
+        log.save(update_fields=["payment_id", "refund_id", "response", "outcome"])
 
 
 def notice_apply(*, provider_name: str, provider, notice: WebhookNotice) -> str:
@@ -107,6 +159,11 @@ def notice_apply(*, provider_name: str, provider, notice: WebhookNotice) -> str:
                     .values_list("order_id", flat=True).first())
         if order_id is None:
             raise UnknownPayment()
+        if notice.type.startswith("refund."):
+            event.payment_id = notice.payment_id
+            event.outcome = _refund_notice_apply(notice=notice)
+            event.save(update_fields=["payment", "outcome"])
+            return event.outcome
         # The lock order (orders/services/locks.py): the order, its merchant orders, then the payment.
         order = order_lock(order_id=order_id)
         merchant_orders_lock(order=order)
@@ -118,6 +175,8 @@ def notice_apply(*, provider_name: str, provider, notice: WebhookNotice) -> str:
 
 
 def _apply(*, provider, order: Order, payment: Payment, notice) -> str:
+    if notice.type not in ("payment.succeeded", "payment.failed"):  # e.g. Alipay's WAIT_BUYER_PAY
+        return "ignored"
     if notice.amount != payment.amount or notice.currency != payment.currency:
         if PAYMENT_WORKFLOW.allowed(payment.status, Payment.Status.FLAGGED):
             payment.flag_reason = (f"notice {notice.event_id}: {notice.amount} {notice.currency} "
@@ -168,36 +227,81 @@ def _queue_refund(refund_id: int) -> None:
 
 
 def refund_submit(*, refund_id: int) -> Refund:
-    """Send a pending refund to the provider (idempotent per refund id at the provider)."""
+    """Send a pending refund to the provider (idempotent per refund id at the provider), or, once
+    the provider took it and decides later, ask it where the refund stands (``query_refund``).
+
+    A channel's answer settles it (succeeded, or failed after ``REFUND_MAX_ATTEMPTS`` refusals); a
+    refund the channel is still processing stays pending, and its refund notice or a later query
+    (``refunds_retry``) decides. Transient failures are recorded and retried."""
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
         if refund.status != Refund.Status.PENDING:
             return refund
-        refund.attempts += 1
-        refund.save(update_fields=["attempts"])
+        provider = get_provider(refund.payment.provider)
+        asking = bool(refund.provider_reference) and isinstance(provider, SupportsRefundQuery)
+        if not asking:
+            refund.attempts += 1
+            refund.save(update_fields=["attempts"])
     try:
-        result = get_provider(refund.payment.provider).refund(payment=refund.payment, amount=refund.amount,
-                                                               refund_id=refund.pk)
-        error = "" if result.succeeded else (result.error or "refused")
+        if asking:
+            result = provider.query_refund(payment=refund.payment, refund_id=refund.pk)
+        else:
+            result = provider.refund(payment=refund.payment, amount=refund.amount, refund_id=refund.pk)
+        error = "" if result.succeeded or result.pending else (result.error or "refused")
     except Exception as exc:  # noqa: BLE001 - a provider failure is recorded and retried
         result, error = None, f"{exc.__class__.__name__}: {exc}"
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
         if refund.status != Refund.Status.PENDING:
             return refund
-        if not error:
-            refund.provider_reference = result.reference
-            REFUND_WORKFLOW.transition(refund, Refund.Status.SUCCEEDED, reason=f"provider: {result.reference}",
-                                       update_fields=("provider_reference",))
-            refund_paid.send(refund_id=refund.pk, provider=refund.payment.provider, amount=refund.amount)
-        elif refund.attempts >= REFUND_MAX_ATTEMPTS:
-            refund.last_error = error
-            REFUND_WORKFLOW.transition(refund, Refund.Status.FAILED, reason=error[:500], update_fields=("last_error",))
-            logger.error("refund %s failed for good: %s", refund.pk, error)
+        if not error and result.succeeded:
+            _refund_settle(refund=refund, succeeded=True, reference=result.reference,
+                           why=f"provider: {result.reference}")
+        elif not error:  # taken; the channel's notice or a later query decides
+            refund.provider_reference, refund.last_error = result.reference[:64], ""
+            refund.save(update_fields=["provider_reference", "last_error"])
+        elif refund.attempts >= REFUND_MAX_ATTEMPTS and not asking:
+            _refund_settle(refund=refund, succeeded=False, reference="", why=error)
         else:
+            if asking and result is not None and not result.reference:  # the channel has no such refund
+                refund.provider_reference = ""
             refund.last_error = error
-            refund.save(update_fields=["last_error"])
+            refund.save(update_fields=["last_error", "provider_reference"])
     return refund
+
+
+def _refund_settle(*, refund: Refund, succeeded: bool, reference: str, why: str) -> None:
+    """The refund's final state (the caller holds its lock): the channel's answer, notice or query."""
+    if succeeded:
+        if reference:
+            refund.provider_reference = reference[:64]
+        REFUND_WORKFLOW.transition(refund, Refund.Status.SUCCEEDED, reason=why[:500],
+                                   update_fields=("provider_reference",))
+        refund_paid.send(refund_id=refund.pk, provider=refund.payment.provider, amount=refund.amount)
+        return
+    refund.last_error = why
+    REFUND_WORKFLOW.transition(refund, Refund.Status.FAILED, reason=why[:500], update_fields=("last_error",))
+    logger.error("refund %s failed for good: %s", refund.pk, why)
+
+
+def _refund_notice_apply(*, notice: WebhookNotice) -> str:
+    """A channel's refund notice (WeChat Pay's REFUND.*): the refund's final state, once."""
+    refund = (Refund.objects.select_for_update().select_related("payment")
+              .filter(pk=notice.refund_id, payment_id=notice.payment_id).first())
+    if refund is None:
+        raise UnknownPayment(_("No such refund for this payment."))
+    if notice.amount != refund.amount:
+        logger.error("refund %s: the channel's notice says %s, not %s; left for a person", refund.pk, notice.amount,
+                     refund.amount)
+        refund.last_error = f"notice {notice.event_id}: {notice.amount} ≠ {refund.amount}"
+        refund.save(update_fields=["last_error"])
+        return "flagged"
+    if refund.status != Refund.Status.PENDING:
+        return "ignored"
+    succeeded = notice.type == "refund.succeeded"
+    _refund_settle(refund=refund, succeeded=succeeded, reference=notice.reference,
+                   why=f"notice {notice.event_id}" + ("" if succeeded else f": {notice.raw.get('refund_status', '')}"))
+    return "refunded" if succeeded else "refund_failed"
 
 
 def refunds_retry(*, limit: int = 100) -> int:
@@ -287,3 +391,13 @@ def provider_settlement_rows(*, provider_name: str, day: date) -> list[Settlemen
     if not isinstance(provider, SupportsSettlementFile):
         raise Conflict(_("This payment provider offers no settlement file."), code="settlement_file_unavailable")
     return parse_settlement_file(provider.settlement_file(day))
+
+
+def wechatpay_certificates_refresh() -> list[str]:
+    """The beat task: download WeChat Pay's platform certificates (rotation: new ones are stored
+    before WeChat Pay signs with them). Nothing to do while the channel is not configured."""
+    if "wechatpay" not in settings.PAYMENT_PROVIDERS:
+        return []
+    from .providers.wechatpay import certificates_refresh
+
+    return certificates_refresh()

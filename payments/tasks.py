@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import payments_query_stuck, refund_submit, refunds_retry
+from .services import payments_query_stuck, refund_submit, refunds_retry, wechatpay_certificates_refresh
 
 
 @shared_task(name="payments.refund_submit")
@@ -16,3 +16,8 @@ def retry_refunds() -> int:
 @shared_task(name="payments.query_stuck")
 def query_stuck() -> dict[str, int]:
     return payments_query_stuck()
+
+
+@shared_task(name="payments.wechatpay_certificates")
+def wechatpay_certificates() -> list[str]:
+    return wechatpay_certificates_refresh()

@@ -1,7 +1,8 @@
 """Payment providers behind one interface.
 
-Alipay or WeChat Pay plug in as another class with the same methods, named in
-``settings.PAYMENT_PROVIDERS``; the rest of the product only ever talks to this protocol.
+The sandbox (``sandbox.py``), WeChat Pay API v3 (``wechatpay.py``) and Alipay's open platform
+(``alipay.py``) are classes with the same methods, named in ``settings.PAYMENT_PROVIDERS`` (a real
+channel only when its keys are set); the rest of the product only ever talks to this protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
+class ChargeRequest:
+    """What the buyer's client tells us about how it pays: the channel's ``method`` (WeChat Pay:
+    ``jsapi`` | ``h5`` | ``native``; Alipay: ``page`` | ``wap`` | ``app``; empty: the channel's
+    default), the payer's ``openid`` (WeChat JSAPI) and the buyer's IP (WeChat H5)."""
+
+    method: str = ""
+    openid: str = ""
+    client_ip: str = ""
+
+
+@dataclass(frozen=True)
 class ProviderCharge:
     reference: str
     client_params: dict
@@ -24,19 +36,25 @@ class ProviderCharge:
 
 @dataclass(frozen=True)
 class ProviderRefund:
+    """``succeeded``: the money went back. ``pending``: the channel took the refund and decides later
+    (its refund notice, or ``query_refund``). Neither: refused, ``error`` says why (retried)."""
+
     reference: str
     succeeded: bool
     error: str = ""
+    pending: bool = False
 
 
 @dataclass(frozen=True)
 class WebhookNotice:
     event_id: str
-    type: str  # "payment.succeeded" | "payment.failed"
+    type: str  # "payment.succeeded" | "payment.failed" | "payment.pending" | "refund.succeeded" | "refund.failed"
     payment_id: int
-    amount: Decimal
+    amount: Decimal  # a refund notice: the amount refunded
     currency: str
     raw: dict
+    refund_id: int | None = None  # refund notices only
+    reference: str = ""  # the channel's transaction or refund id
 
 
 QUERY_STATUSES = ("succeeded", "failed", "pending", "unknown")
@@ -70,7 +88,7 @@ class PaymentProvider(Protocol):
 
     name: str
 
-    def create_charge(self, *, payment) -> ProviderCharge:
+    def create_charge(self, *, payment, request: ChargeRequest) -> ProviderCharge:
         """Open the charge with the provider; what the app needs to let the buyer pay."""
 
     def refund(self, *, payment, amount: Decimal, refund_id: int) -> ProviderRefund:
@@ -84,6 +102,14 @@ class PaymentProvider(Protocol):
 
         Used when no notice came (``payments.query_stuck``); may raise on a network failure (the
         sweep logs it and asks again next time). Never called while rows are locked."""
+
+
+@runtime_checkable
+class SupportsRefundQuery(Protocol):
+    """Optional: ask the channel where a refund it accepted (``ProviderRefund.pending``) stands."""
+
+    def query_refund(self, *, payment, refund_id: int) -> ProviderRefund:
+        """The refund's state at the channel, by its out-refund-no (our refund id)."""
 
 
 @runtime_checkable

@@ -42,7 +42,7 @@ EVENT_TYPES = ("payment.succeeded", "payment.failed")
 class SandboxProvider:
     name = "sandbox"
 
-    def create_charge(self, *, payment) -> ProviderCharge:
+    def create_charge(self, *, payment, request=None) -> ProviderCharge:
         reference = f"sbx_{uuid.uuid4().hex[:24]}"
         sandbox_trade_record(payment_id=payment.pk, reference=reference, status=Tx.Status.PENDING,
                              amount=payment.amount, currency=payment.currency)
