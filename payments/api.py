@@ -1,5 +1,5 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response

@@ -180,9 +180,12 @@ def certificates_refresh() -> list[str]:
     key = _known_key(signer) or downloaded.get(signer)
     if key is None or not _verify_signature(key, headers, body):
         raise BadChannelSignature(_("WeChat Pay's certificate list is not signed by a certificate we know."))
-    for serial, pem, effective_at, expires_at in items:
-        WechatPayCertificate.objects.update_or_create(serial_no=serial, defaults={
-            "pem": pem, "effective_at": effective_at, "expires_at": expires_at})
+    # One upsert: processes refreshing at once (a rotation seen by several workers) do not collide.
+    WechatPayCertificate.objects.bulk_create(
+        [WechatPayCertificate(serial_no=serial, pem=pem, effective_at=effective_at, expires_at=expires_at)
+         for serial, pem, effective_at, expires_at in items],
+        update_conflicts=True, unique_fields=["serial_no"], update_fields=["pem", "effective_at", "expires_at"])
+    for serial, *_rest in items:
         _KEYS.pop(serial, None)
     return sorted(downloaded)
 
@@ -205,9 +208,10 @@ def verify(headers, body: bytes, *, now: float | None = None) -> None:
         raise BadChannelSignature()
     key = _known_key(serial)
     if key is None and time.monotonic() - _LAST_REFRESH[0] > REFRESH_COOLDOWN_S:
-        _LAST_REFRESH[0] = time.monotonic()  # a stream of made-up serials costs one download a minute
         certificates_refresh()
         key = _known_key(serial)
+        if key is None:  # a serial the channel does not list: made-up serials cost one download a minute
+            _LAST_REFRESH[0] = time.monotonic()
     if key is None or not _verify_signature(key, headers, body):
         raise BadChannelSignature()
     now = time.time() if now is None else now

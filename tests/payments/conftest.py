@@ -29,3 +29,41 @@ def post_notice(api_client, body: bytes, *, header=None):
     """POST ``body`` to the sandbox webhook, signed unless ``header`` says otherwise."""
     return api_client.post(HOOK, body, content_type="application/json",
                            HTTP_X_CUNBO_SIGNATURE=header if header is not None else sign(body))
+
+
+@pytest.fixture
+def wechatpay(settings):
+    """The WeChat Pay stand-in, running, with the adapter pointed at it and enabled."""
+    from payments.providers import wechatpay as adapter
+    from tests.payments.wechatpay_server import WechatPayStandIn
+
+    stand_in = WechatPayStandIn()
+    settings.WECHATPAY = stand_in.settings(stand_in.start())
+    settings.PAYMENT_PROVIDERS = {**settings.PAYMENT_PROVIDERS, "wechatpay": "payments.providers.wechatpay.WechatPayProvider"}
+    adapter._KEYS.clear()
+    adapter._LAST_REFRESH[0] = -1e9
+    yield stand_in
+    stand_in.stop()
+    adapter._KEYS.clear()
+
+
+@pytest.fixture
+def alipay(settings):
+    """The Alipay stand-in, running, with the adapter pointed at it and enabled."""
+    from tests.payments.alipay_server import AlipayStandIn
+
+    stand_in = AlipayStandIn()
+    settings.ALIPAY = stand_in.settings(stand_in.start() + "/gateway.do")
+    settings.PAYMENT_PROVIDERS = {**settings.PAYMENT_PROVIDERS, "alipay": "payments.providers.alipay.AlipayProvider"}
+    yield stand_in
+    stand_in.stop()
+
+
+def pay_with(client, order, provider: str, **extra):
+    return client.post(f"/api/orders/{order.pk}/pay/", {"provider": provider, **extra}, format="json")
+
+
+def post_channel_notice(provider: str, headers: dict, body: bytes, content_type: str = "application/json"):
+    from django.test import Client
+
+    return Client().post(f"/api/payments/webhook/{provider}/", body, content_type=content_type, headers=headers)
