@@ -92,9 +92,15 @@ def payment_create(*, buyer, order_id: int, provider_name: str | None = None,
                         or not request.method), None)
         if payment is not None and payment.client_params:
             return payment
-        if payment is None:
+        created = payment is None
+        if created:
             payment = Payment.objects.create(order=order, provider=provider_name, amount=order.total, currency="CNY")
-    charge = provider.create_charge(payment=payment, request=request)  # no row lock is held here
+    try:
+        charge = provider.create_charge(payment=payment, request=request)  # no row lock is held here
+    except DomainError as error:
+        if created and error.status != 503:  # refused (bad input, or by the channel): no trade was opened
+            Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).delete()
+        raise
     payment.provider_reference, payment.client_params = charge.reference, charge.client_params
     payment.save(update_fields=["provider_reference", "client_params"])
     return payment

@@ -69,7 +69,7 @@ def test_jsapi_returns_the_signed_pay_bundle(client_for, consumer, order, wechat
     client = client_for(consumer)
     missing = pay_with(client, order, "wechatpay", method="jsapi")
     assert missing.status_code == 400 and missing.json()["error"]["code"] == "openid_required"
-    assert Order.objects.get(pk=order.pk).status == "pending_payment"
+    assert Order.objects.get(pk=order.pk).status == "pending_payment" and not Payment.objects.exists()
     response = pay_with(client, order, "wechatpay", method="jsapi", openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
     assert response.status_code == 201, response.json()
     bundle = response.json()["client_params"]
