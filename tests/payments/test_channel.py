@@ -11,8 +11,8 @@ from payments.providers.channel import (
     parse_out_no,
     parse_yuan,
     redact,
-    yuan_to_fen,
     yuan_text,
+    yuan_to_fen,
 )
 
 
