@@ -12,4 +12,10 @@ urlpatterns = [
     path("products/<int:pk>/follow/", views.shop_follow, name="follow"),
     path("t/<str:code>/", views.trace_page, name="trace"),
     path("live/<int:pk>/", views.live_room, name="live"),
+    path("console/", views.console, name="console"),
+    path("console/streams/<int:pk>/", views.console_stream, name="console-stream"),
+    path("console/streams/<int:pk>/pin/", views.console_pin, name="console-pin"),
+    path("console/streams/<int:pk>/offers/", views.console_offer, name="console-offer"),
+    path("console/streams/<int:pk>/offers/<int:offer_id>/end/", views.console_offer_end, name="console-offer-end"),
+    path("console/streams/<int:pk>/<slug:action>/", views.console_action, name="console-action"),
 ]

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import GuardedAuthenticationForm
 from accounts.tokens import access_token_for
 from catalog import selectors as catalog
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from livestream import selectors as live
+from livestream import services as live_services
 from livestream.models import Offer, Stream
 from livestream.serializers import playback_url
 from livestream.services.chat import chat_payload
 from merchants import selectors as merchants
 from merchants import services as merchant_services
 from regions.selectors import region_list
+
+from .forms import OfferForm, PinForm
 
 HOME_STREAMS = 12
 HOME_PRODUCTS = 20
@@ -141,3 +146,110 @@ def live_room(request, pk: int):
         "totals": live.stream_totals(stream=stream) if stream.status == Stream.Status.ENDED else None,
         "villages": region_list(level="village", county=stream.merchant.county_id)[:200] if room["buyer"] else [],
     })
+
+
+# --- the farmer's console ----------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@page
+def console(request):
+    """The shop's streams (a user without a shop sees none: the list is scoped as the API's ``mine``)."""
+    streams = live.stream_list(user=request.user, mine=True)[:50]
+    return render(request, "pages/console.html", {"streams": streams})
+
+
+def _owned_stream(request, pk: int):
+    stream = live.stream_detail(user=request.user, stream_id=pk)
+    if not stream.is_owner:  # another shop's stream: the same 404 as a missing one
+        raise NotFound()
+    return stream
+
+
+def _console_stream(request, stream, *, pin=None, offer=None, status=200, refusal=None):
+    return render(request, "pages/console_stream.html", {
+        "stream": stream, "ingest_url": settings.STREAM_INGEST_URL, "refusal": refusal,
+        "pin_form": pin or PinForm(stream=stream, initial={"product": stream.pinned_product_id}),
+        "offer_form": offer or OfferForm(stream=stream),
+    }, status=status)
+
+
+@require_GET
+@login_required
+@page
+def console_stream(request, pk: int):
+    return _console_stream(request, _owned_stream(request, pk))
+
+
+def _refused(form, error: DomainError) -> None:
+    """The service's refusal next to the fields it names (else above the form), in the page's language."""
+    fields = {name: msgs for name, msgs in (getattr(error, "fields", None) or {}).items() if name in form.fields}
+    for name, messages in fields.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            form.add_error(name, str(message))
+    if not fields:
+        form.add_error(None, str(error.message))
+
+
+ACTIONS = {
+    "start": lambda request, stream: live_services.stream_start(stream_id=stream.pk, actor=request.user),
+    "end": lambda request, stream: live_services.stream_end(stream_id=stream.pk, actor=request.user),
+    "rotate-key": lambda request, stream: live_services.stream_key_rotate(stream_id=stream.pk, actor=request.user),
+}
+
+
+@require_POST
+@login_required
+@page
+def console_action(request, pk: int, action: str):
+    """Go live by hand, end the stream, rotate the key: the API's services, nothing else."""
+    stream = _owned_stream(request, pk)
+    if action not in ACTIONS:
+        raise NotFound()
+    try:
+        ACTIONS[action](request, stream)
+    except DomainError as error:
+        return _console_stream(request, stream, status=error.status, refusal=error.message)
+    return redirect("pages:console-stream", pk=pk)
+
+
+def _console_form(request, pk: int, form_class, slot: str, write):
+    """Parse a console form, hand it to ``write`` (one service call), or show the form again with the
+    refusal next to its field and what was typed kept (nothing changed)."""
+    stream = _owned_stream(request, pk)
+    form = form_class(request.POST, stream=stream)
+    status = 400
+    if form.is_valid():
+        try:
+            write(form.cleaned_data)
+            return redirect("pages:console-stream", pk=pk)
+        except DomainError as error:
+            _refused(form, error)
+            status = error.status
+    return _console_stream(request, stream, status=status, **{slot: form})
+
+
+@require_POST
+@login_required
+@page
+def console_pin(request, pk: int):
+    return _console_form(request, pk, PinForm, "pin", lambda data: live_services.stream_pin(
+        stream_id=pk, actor=request.user, product_id=data["product"]))
+
+
+@require_POST
+@login_required
+@page
+def console_offer(request, pk: int):
+    return _console_form(request, pk, OfferForm, "offer", lambda data: live_services.offer_start(
+        stream_id=pk, actor=request.user, product_id=data["product"], price=data["price"],
+        quantity=data["quantity"], duration_s=data["duration_s"], per_buyer_limit=data["per_buyer_limit"]))
+
+
+@require_POST
+@login_required
+@page
+def console_offer_end(request, pk: int, offer_id: int):
+    live_services.offer_cancel(stream_id=pk, offer_id=offer_id, actor=request.user)
+    return redirect("pages:console-stream", pk=pk)
