@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsMerchant, IsStaffMember
 from core.errors import NotFound
 from core.interactions import interaction_note
+from core.parsers import UPLOAD_PARSERS, MultiPartParser
 from core.throttling import IPRateThrottle
 
 from . import selectors, services
@@ -173,6 +174,7 @@ class ProductStockApi(APIView):
 
 
 class ProductImageListApi(APIView):
+    parser_classes = (MultiPartParser,)  # the image is the body
     permission_classes = [IsMerchant]
 
     @extend_schema(request={"multipart/form-data": ImageInput}, responses={201: ImageOutput})
@@ -194,6 +196,7 @@ class ProductImageDetailApi(APIView):
 
 
 class BatchListApi(generics.GenericAPIView):
+    parser_classes = UPLOAD_PARSERS  # a file may come with the body
     """A product's harvest batches (owner and county staff); the owner records one."""
 
     serializer_class = BatchOutput

@@ -51,3 +51,11 @@ class MultiPartParser(parsers.MultiPartParser):
         parsed = super().parse(stream, media_type, parser_context)
         check_data(_form_fields(parsed.data))
         return parsed
+
+
+# What a view accepts (``parser_classes``): JSON everywhere (the settings' default), multipart beside
+# it only where a file may be uploaded, form encoding only for the media server's hooks. One content
+# type per body keeps the OpenAPI document one request schema per operation, which client generators
+# need (tests/core/test_generated_clients.py).
+UPLOAD_PARSERS = (JSONParser, MultiPartParser)
+FORM_PARSERS = (FormParser,)

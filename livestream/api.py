@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsMerchant
 from core.idempotency import idempotent
+from core.parsers import FORM_PARSERS, UPLOAD_PARSERS
 
 from . import selectors, services
 from .serializers import (
@@ -35,6 +36,7 @@ def render_stream(request, stream_id: int, *, status_code=status.HTTP_200_OK) ->
 
 
 class StreamListApi(generics.ListAPIView):
+    parser_classes = UPLOAD_PARSERS  # a file may come with the body
     """Streams by status, for anyone. POST: an approved merchant schedules one."""
 
     serializer_class = StreamListOutput
@@ -204,6 +206,7 @@ class ChatUnmuteApi(APIView):
 
 
 class _HookApi(APIView):
+    parser_classes = FORM_PARSERS  # nginx-rtmp posts its on_publish form
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes: list = []

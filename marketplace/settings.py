@@ -321,11 +321,9 @@ REST_FRAMEWORK = {
         "accounts.authentication.AccessTokenAuthentication",  # core.jwt_auth's rule, the user read by one SELECT
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PARSER_CLASSES": [
-        "core.parsers.JSONParser",  # DRF's, with core.text's checks (NUL, surrogates, depth, integers)
-        "core.parsers.MultiPartParser",
-        "core.parsers.FormParser",
-    ],
+    # JSON only, DRF's with core.text's checks (NUL, surrogates, depth, integers); the views that take a
+    # file add multipart, the media server's hooks take a form (core.parsers.UPLOAD_PARSERS, FORM_PARSERS).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -333,7 +331,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # error answers, money signs (core/schema.py)
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
@@ -366,6 +364,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # Readable operation ids and the Idempotency-Key's 422 (core/schema.py), after the enum hook.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.postprocess"],
     # Enum names in the schema (clients generate types from them): one per choice set.
     "ENUM_NAME_OVERRIDES": {
         "MerchantKindEnum": "merchants.models.Merchant.Kind",

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsConsumer, IsMerchant, IsStaffMember
 from core.errors import NotFound
+from core.parsers import UPLOAD_PARSERS
 from core.storage import private_file_response
 
 from . import selectors, services
@@ -48,6 +49,7 @@ def profile_response(merchant, request, status_code=200) -> Response:
 
 
 class MerchantListApi(generics.GenericAPIView):
+    parser_classes = UPLOAD_PARSERS  # a file may come with the body
     """Approved shops (anyone), or apply for a shop (merchant accounts)."""
 
     serializer_class = MerchantListOutput
@@ -73,6 +75,7 @@ class MerchantListApi(generics.GenericAPIView):
 
 
 class MerchantDetailApi(APIView):
+    parser_classes = UPLOAD_PARSERS  # a file may come with the body
     """A shop's profile (public once approved); its owner edits it."""
 
     def get_permissions(self):
@@ -148,6 +151,7 @@ class MerchantQueueApi(generics.GenericAPIView):
 
 
 class CredentialListApi(generics.GenericAPIView):
+    parser_classes = UPLOAD_PARSERS  # a file may come with the body
     """A shop's credentials (numbers masked for all but owner and county staff); the owner uploads."""
 
     serializer_class = CredentialOutput

@@ -15,6 +15,7 @@ from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import answer as idempotency_answer
 from core.idempotency import idempotent
 from core.interactions import interaction_note
+from core.parsers import UPLOAD_PARSERS
 
 from . import selectors, services
 from .checkout.admission import (
@@ -239,6 +240,7 @@ def _dispute_output(request, dispute_id: int):
 
 
 class DisputeCreateApi(APIView):
+    parser_classes = UPLOAD_PARSERS  # a file may come with the body
     permission_classes = [IsConsumer]
 
     @extend_schema(request={"application/json": DisputeOpenInput, "multipart/form-data": DisputeOpenInput},
