@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test audit lock install install-dev system services serve worker beat migrate seed messages bench clean
+.PHONY: run test audit lock install install-dev system node services serve worker beat migrate seed messages bench clean
 
 # requirements.lock pins, with their hashes, what production installs; requirements-dev.lock the
 # same plus the dev tools CI installs (pip-audit checks it). Both are resolved by uv from
@@ -28,10 +28,13 @@ run: install
 system:
 	bash scripts/system-packages.sh
 
+node:
+	bash scripts/node-tools.sh
+
 services:
 	bash scripts/services.sh
 
-test: install system services
+test: install system node services
 	bash scripts/gates.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 	bash scripts/audit.sh

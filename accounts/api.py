@@ -5,6 +5,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from core.schema import error_responses
+
 from . import login_guard
 from .permissions import IsAdmin
 from .selectors import user_get_profile
@@ -42,6 +44,7 @@ class TokenApi(TokenObtainPairView):
     serializer_class = TokenObtainInput
     throttle_classes: list = []
 
+    @extend_schema(request=TokenObtainInput, responses={200: TokenPairOutput, **error_responses(401, 429)})
     def post(self, request, *args, **kwargs):
         data = request.data
         attempt = login_guard.begin(username=data.get("username") if isinstance(data, dict) else None,
@@ -64,7 +67,7 @@ class _TokenEndpoint(APIView):
 class TokenRefreshApi(_TokenEndpoint):
     """Rotate: a new pair for a refresh token, which ends; the ended token used again ends them all."""
 
-    @extend_schema(request=TokenRefreshInput, responses={200: TokenPairOutput})
+    @extend_schema(request=TokenRefreshInput, responses={200: TokenPairOutput, **error_responses(401)})
     def post(self, request):
         data = TokenRefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -74,7 +77,7 @@ class TokenRefreshApi(_TokenEndpoint):
 class LogoutApi(_TokenEndpoint):
     """End a refresh token (``everywhere``: every token of the account). 204, no body."""
 
-    @extend_schema(request=LogoutInput, responses={204: None})
+    @extend_schema(request=LogoutInput, responses={204: None, **error_responses(401)})
     def post(self, request):
         data = LogoutInput(data=request.data)
         data.is_valid(raise_exception=True)

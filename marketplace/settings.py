@@ -343,6 +343,7 @@ REST_FRAMEWORK = {
     # REMOTE_ADDR is already the client's (core.proxy): DRF reads it and nothing else.
     "NUM_PROXIES": 0,
     "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # APIClient speaks as the API listens
 }
 
 # Password sign-ins, API and admin alike (accounts/login_guard.py): free failures per account, then a

@@ -1,5 +1,7 @@
 """The media server's hooks (nginx-rtmp on_publish / on_publish_done form posts)."""
 
+from urllib.parse import urlencode
+
 import pytest
 
 from livestream.models import Stream, StreamEvent
@@ -17,7 +19,8 @@ def hook(client, url, key, *, secret=HOOK_SECRET, call=None, app="live", addr="2
     form = {"call": call or ("publish" if url == PUBLISH else "publish_done"), "name": key, "app": app,
             "addr": addr, "type": "live", "tcurl": "rtmp://127.0.0.1/live", **extra}
     query = f"?secret={secret}" if secret is not None else ""
-    return client.post(url + query, form, REMOTE_ADDR="127.0.0.1")
+    return client.post(url + query, urlencode(form), content_type="application/x-www-form-urlencoded",
+                       REMOTE_ADDR="127.0.0.1")  # as nginx-rtmp posts it
 
 
 def state(stream):
