@@ -73,6 +73,7 @@ class StreamListApi(generics.ListAPIView):
 
 
 class StreamDetailApi(APIView):
+    parser_classes = UPLOAD_PARSERS  # a new cover may come with the body
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "PATCH" else [AllowAny()]
 
