@@ -133,7 +133,7 @@ def test_deactivation_in_the_admin_ends_every_token(admin_user):
     data.update({"is_active": "", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
                  "county": "", "usable_password": "true"})
     data = {key: value for key, value in data.items() if value is not False}
-    saved = admin.post(f"/admin/accounts/user/{user.pk}/change/", data)
+    saved = admin.post(f"/admin/accounts/user/{user.pk}/change/", data, format="multipart")  # a browser form
     assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
     assert not User.objects.get(pk=user.pk).is_active
     assert_401(me(old["access"]), "user_inactive", "token_revoked")
