@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsConsumer, IsMerchant
 from core.idempotency import idempotent
+from core.parsers import UPLOAD_PARSERS
 from orders.api import IDEMPOTENCY_PARAM
 from orders.services.direct import DirectAddress
 
@@ -82,6 +83,7 @@ class AdoptApi(APIView):
 
 
 class AdoptionUpdateListApi(generics.ListAPIView):
+    parser_classes = UPLOAD_PARSERS  # a photo may come with the note
     serializer_class = UpdateOutput
     filter_backends: list = []
 
