@@ -392,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "PayoutAccountKindEnum": "payouts.models.PayoutAccount.Kind",
         "PayoutAccountStatusEnum": "payouts.models.PayoutAccount.Status",
         "PayoutStatusEnum": "payouts.models.Payout.Status",
+        "AdoptionKindEnum": "farming.models.Adoption.Kind",
     },
 }
 
