@@ -1,5 +1,6 @@
 """The live room in headless Chromium against the real ASGI server (Channels' live server: HTTP and
-the room's socket): a buyer on a phone chats and a second browser sees it; the buyer buys from a
+the room's socket): a farmer's browser goes live from the console, pins a product and launches a flash
+offer that every room sees arrive; a buyer on a phone chats and a second browser sees it; the buyer buys from a
 flash offer (a double click is one order) until it sells out in front of a third browser; a viewer
 waiting in a scheduled room sees it go live when ffmpeg pushes through nginx-rtmp, and plays its HLS."""
 
@@ -12,12 +13,12 @@ import pytest
 from channels.testing import ChannelsLiveServerTestCase
 from django.test import override_settings
 
+from livestream.models import Offer
 from orders.models import Order
 from tests.factories import (
     PASSWORD,
     ConsumerFactory,
     MerchantFactory,
-    OfferFactory,
     ProductFactory,
     StreamFactory,
     VillageFactory,
@@ -58,20 +59,27 @@ class LiveRoomInTheBrowser(ChannelsLiveServerTestCase):
     def _browsers(self, browsers):
         self.browsers = browsers
 
-    def test_chat_reaches_another_browser_and_a_flash_offer_sells_out_in_front_of_a_third(self):
+    def test_a_farmer_goes_live_pins_and_launches_an_offer_that_sells_out_while_buyers_chat(self):
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        from livestream.models import Stream
+        from selenium.webdriver.support.ui import Select, WebDriverWait
 
         village = VillageFactory()
         shop = MerchantFactory(village=village)
         product = ProductFactory(merchant=shop, title="现摘草莓", stock=10)
-        stream = StreamFactory(merchant=shop, title="草莓大棚直播", status=Stream.Status.LIVE)
+        stream = StreamFactory(merchant=shop, title="草莓大棚直播")
         stream.products.add(product)
-        offer = OfferFactory(stream=stream, product=product, quantity=1, price="19.90")
         buyer, watcher = ConsumerFactory(username="buyer-zhao"), ConsumerFactory(username="watcher-qian")
         url = f"{self.live_server_url}/live/{stream.pk}/"
+        wait = lambda d: WebDriverWait(d, 15)  # noqa: E731
+
+        # The farmer's browser (an office desktop) goes live by hand from the console.
+        farmer = self.browsers(base=self.live_server_url, size=(1280, 900))
+        sign_in(farmer, shop.user, PASSWORD)
+        farmer.get(f"{self.live_server_url}/console/streams/{stream.pk}/")
+        assert stream.stream_key in farmer.page_source
+        farmer.find_element(By.ID, "go-live").click()
+        wait(farmer).until(lambda d: d.find_elements(By.ID, "pin-form"))
+        assert axe_violations(farmer) == []
 
         phone = self.browsers(base=self.live_server_url)
         sign_in(phone, buyer, PASSWORD)
@@ -80,10 +88,25 @@ class LiveRoomInTheBrowser(ChannelsLiveServerTestCase):
         anonymous = self.browsers(base=self.live_server_url)
         for driver in (phone, other, anonymous):
             driver.get(url)
-        wait = lambda d: WebDriverWait(d, 15)  # noqa: E731
+            wait(driver).until(lambda d: d.execute_script("return document.getElementById('room').dataset.status")
+                               == "live")
+
+        # It pins the product and launches a one-unit offer: every room sees both arrive on the socket.
+        Select(farmer.find_element(By.ID, "id_product")).select_by_value(str(product.pk))
+        farmer.find_element(By.CSS_SELECTOR, "#pin-form button").click()
+        wait(farmer).until(lambda d: d.find_elements(By.ID, "offer-form"))
+        form = farmer.find_element(By.ID, "offer-form")
+        for name, value in (("price", "19.90"), ("quantity", "1")):
+            form.find_element(By.NAME, name).send_keys(value)
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        wait(farmer).until(lambda d: "现摘草莓 ¥19.90" in d.page_source)
+        screenshot(farmer, "console-stream")
         for driver in (phone, other, anonymous):
             wait(driver).until(lambda d: d.execute_script(
                 "return document.querySelector('#offer-list .offer-left')?.textContent") == "1")
+            wait(driver).until(lambda d: "现摘草莓" in d.execute_script(
+                "return document.getElementById('pinned').hidden ? '' : document.getElementById('pinned').innerText"))
+        offer = Offer.objects.get(stream=stream)
 
         phone.find_element(By.ID, "chat-text").send_keys("草莓甜不甜？")
         phone.find_element(By.CSS_SELECTOR, "#chat-form button").click()
