@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "notifications",
     "insights",
     "pages",
+    "figures",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +222,7 @@ CELERY_BEAT_SCHEDULE = {
     "insights-drain-interactions": {"task": "insights.drain_interactions",
                                     "schedule": timedelta(seconds=env.int("INSIGHTS_DRAIN_SECONDS", default=30))},
     "insights-purge-interactions": {"task": "insights.purge_interactions", "schedule": timedelta(hours=1)},
+    "figures-refresh": {"task": "figures.refresh", "schedule": timedelta(minutes=15)},
     "insights-build": {"task": "insights.build", "schedule": crontab(hour=3, minute=30)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox",
                                    "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30))},
@@ -605,6 +607,8 @@ PAYOUT_TRANSFER_ALERT_ATTEMPTS = 8  # transfer calls failed before each further 
 # insights (docs/insights.md): how long interactions are kept; the nightly build of profiles and
 # recommendations.
 INSIGHTS_RETENTION_DAYS = env.int("INSIGHTS_RETENTION_DAYS", default=180)
+# figures: the days the beat task recomputes every 15 minutes (late deliveries and disputes land in them).
+FIGURES_REFRESH_DAYS = env.int("FIGURES_REFRESH_DAYS", default=7)
 
 # logistics and notifications
 # Target time per leg of a shipment's route, in hours: (normal, perishable).

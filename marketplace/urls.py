@@ -20,6 +20,7 @@ api_patterns = [
     path("", include("logistics.urls")),
     path("", include("notifications.urls")),
     path("", include("insights.urls")),
+    path("", include("figures.urls")),
 ]
 
 urlpatterns = [

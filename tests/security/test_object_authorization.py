@@ -261,6 +261,9 @@ TABLE: dict[str, Entry] = {
     # shop's owner reads its own month (200, with no figure of county A's shop), every other role is
     # refused as on the balance (403, anonymous 401). Text that is not YYYY-MM is no route: 404 for
     # everyone (core/converters.py).
+    # figures: a shop's own, a county's for its operators
+    "merchant-figures": Entry(kwargs=lambda w: {"merchant_id": w.a.shop.pk}, ops={"GET": Op(a_merchant, 200)}),
+    "county-figures": Entry(kwargs=lambda w: {"county_id": w.a.county.pk}, ops={"GET": Op(a_operator, 200)}),
     "ledger-statement": Entry(
         kwargs=lambda w: {"month": this_month()},
         ops={"GET": Op(a_merchant, 200, secrets=lambda w: ledger_secrets(w),

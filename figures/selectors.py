@@ -1,0 +1,95 @@
+"""Reads of the figures: each a fixed, small number of queries over the rollups (or, for what is
+true now, one indexed aggregate of the county's parcels and credentials)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from core.errors import NotFound
+from logistics.models import Shipment
+from merchants.models import Credential, Merchant
+from orders.models import MerchantOrder
+
+from .models import MerchantDay, ProductDay
+
+TOTALS = ("orders", "repeat_orders", "units", "gmv", "delivered", "delivered_on_time", "disputes")
+
+
+def merchant_for_figures(*, user, merchant_id: int) -> Merchant:
+    """The caller's own shop; another shop (or none) is 404."""
+    merchant = Merchant.objects.filter(pk=merchant_id, user=user).first() if user.is_authenticated else None
+    if merchant is None:
+        raise NotFound()
+    return merchant
+
+
+def county_for_figures(*, user, county_id: int) -> int:
+    """An operator's own county, any county for an admin; anything else 404."""
+    if user.is_authenticated and (user.is_superuser or user.role == "admin"):
+        return county_id
+    if user.is_authenticated and user.role == "operator" and user.county_id == county_id:
+        return county_id
+    raise NotFound()
+
+
+def _share(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+def _totals(rows) -> dict:
+    sums = {name: sum((row[name] for row in rows), Decimal("0") if name == "gmv" else 0) for name in TOTALS}
+    return {"orders": sums["orders"], "units": sums["units"], "gmv": sums["gmv"],
+            "repeat_order_share": _share(sums["repeat_orders"], sums["orders"]),
+            "on_time_share": _share(sums["delivered_on_time"], sums["delivered"]),
+            "dispute_rate": _share(sums["disputes"], sums["orders"])}
+
+
+def merchant_figures(*, merchant: Merchant, first: datetime.date, last: datetime.date) -> dict:
+    """Sales by day and by product, repeat orders, on-time deliveries, disputes (two queries)."""
+    days = list(MerchantDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last).order_by("day")
+                .values("day", *TOTALS))
+    products = list(ProductDay.objects.filter(merchant=merchant, day__gte=first, day__lte=last)
+                    .values("product_id", "product__title").annotate(units_sum=Sum("units"), revenue_sum=Sum("revenue"))
+                    .order_by("-revenue_sum", "product_id"))
+    return {"from": first, "to": last, "totals": _totals(days),
+            "days": [{"day": d["day"], "orders": d["orders"], "units": d["units"], "gmv": d["gmv"]} for d in days],
+            "products": [{"product": p["product_id"], "title": p["product__title"], "units": p["units_sum"],
+                          "revenue": p["revenue_sum"]} for p in products]}
+
+
+def county_figures(*, county_id: int, first: datetime.date, last: datetime.date) -> dict:
+    """GMV of the county's shops (rollups), its parcels now by status and township, overdue parcels,
+    credentials expiring within 30 days, open orders to pick up per township (five queries)."""
+    days = list(MerchantDay.objects.filter(county_id=county_id, day__gte=first, day__lte=last).values("day")
+                .annotate(orders=Sum("orders"), gmv=Sum("gmv"), delivered=Sum("delivered"),
+                          delivered_on_time=Sum("delivered_on_time"), disputes=Sum("disputes"),
+                          repeat_orders=Sum("repeat_orders"), units=Sum("units")).order_by("day"))
+    parcels = list(Shipment.objects.filter(origin_county_id=county_id).exclude(status__in=Shipment.TERMINAL)
+                   .values("status", "merchant__village__parent_id", "merchant__village__parent__name")
+                   .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=timezone.now())))
+                   .order_by("merchant__village__parent_id", "status"))
+    today = timezone.localdate()
+    expiring = list(Credential.objects.filter(merchant__county_id=county_id, expires_at__gte=today,
+                                              expires_at__lte=today + datetime.timedelta(days=30))
+                    .values("merchant_id", "merchant__shop_name", "kind", "expires_at").order_by("expires_at", "pk"))
+    waiting = list(MerchantOrder.objects.filter(merchant__county_id=county_id, status=MerchantOrder.Status.PAID)
+                   .values("merchant__village__parent_id", "merchant__village__parent__name")
+                   .annotate(n=Count("pk")).order_by("merchant__village__parent_id"))
+    return {
+        "county": county_id, "from": first, "to": last, "totals": _totals(days),
+        "days": [{"day": d["day"], "orders": d["orders"], "gmv": d["gmv"]} for d in days],
+        "parcels": [{"township": p["merchant__village__parent_id"], "township_name": p["merchant__village__parent__name"],
+                     "status": p["status"], "parcels": p["n"], "overdue": p["overdue"]} for p in parcels],
+        "overdue_now": sum(p["overdue"] for p in parcels),
+        "credentials_expiring": [{"merchant": c["merchant_id"], "shop_name": c["merchant__shop_name"],
+                                  "kind": c["kind"], "expires_at": c["expires_at"]} for c in expiring],
+        # Paid and not yet shipped: the parcels each township's points will hand over in the coming
+        # days (open orders only; adoption deliveries and pre-sales are not counted yet).
+        "expected_pickups": [{"township": w["merchant__village__parent_id"],
+                              "township_name": w["merchant__village__parent__name"], "parcels": w["n"]}
+                             for w in waiting],
+    }

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("figures/merchants/<int:merchant_id>/", api.MerchantFiguresApi.as_view(), name="merchant-figures"),
+    path("figures/counties/<int:county_id>/", api.CountyFiguresApi.as_view(), name="county-figures"),
+]
