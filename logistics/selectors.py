@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
 
@@ -132,7 +133,7 @@ def dispatch_suggestions(*, user, county: int | None = None) -> list[dict]:
     if user.is_operator:
         county = user.county_id
     elif not county:
-        raise ValidationFailed(fields={"county": ["Name the county."]})
+        raise ValidationFailed(fields={"county": [_("Name the county.")]})
     now = timezone.now()
     waiting = list(
         Shipment.objects.filter(current_hub__region__county_id=county, status__in=DISPATCHABLE,

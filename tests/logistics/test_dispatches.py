@@ -270,3 +270,11 @@ def test_fleet_endpoints(net, client_for):
     assert client.post("/api/logistics/couriers/", {"user": net.op_b.pk}, format="json").status_code == 400
     assert client.post("/api/logistics/couriers/", {"user": net.buyer.pk}, format="json").status_code == 400
     assert client_for(net.op_b).get("/api/logistics/couriers/").json()["count"] == 0
+
+
+@pytest.mark.parametrize(("language", "message"), [("zh-hans", "请指定县。"), ("en", "Name the county.")])
+def test_an_admin_asking_for_suggestions_without_a_county_is_told_in_their_language(admin_user, client_for,
+                                                                                      language, message):
+    answer = client_for(admin_user).get("/api/logistics/dispatches/suggestions/", HTTP_ACCEPT_LANGUAGE=language)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["fields"] == {"county": [message]}
