@@ -41,7 +41,6 @@ def cart_item_add(*, user, product_id: int, quantity: int, offer_id: int | None 
             raise ValidationFailed(fields={"offer": [_("This offer is not for that product.")]})
         if offer.status != Offer.Status.LIVE or offer.ends_at <= timezone.now():
             raise OfferNotLive()
-    interaction_note(kind="cart_add", user_id=user.pk, product_id=product_id, value=quantity)  # after commit
     cart = cart_get_or_create(user=user)
     item = CartItem.objects.select_for_update().filter(cart=cart, product_id=product_id, offer_id=offer_id).first()
     if item is not None:
@@ -49,12 +48,15 @@ def cart_item_add(*, user, product_id: int, quantity: int, offer_id: int | None 
         item.quantity = F("quantity") + quantity
         item.save(update_fields=["quantity"])
         item.refresh_from_db()
+        interaction_note(kind="cart_add", user_id=user.pk, product_id=product_id, value=quantity)  # after commit
         return item
     try:
         with transaction.atomic():
-            return CartItem.objects.create(cart=cart, product_id=product_id, offer_id=offer_id, quantity=quantity)
+            item = CartItem.objects.create(cart=cart, product_id=product_id, offer_id=offer_id, quantity=quantity)
     except IntegrityError:  # the same line added concurrently: add to it
         return cart_item_add(user=user, product_id=product_id, quantity=quantity, offer_id=offer_id)
+    interaction_note(kind="cart_add", user_id=user.pk, product_id=product_id, value=quantity)  # after commit
+    return item
 
 
 def _own_item(user, item_id: int) -> CartItem:
