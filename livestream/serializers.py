@@ -50,12 +50,23 @@ class PinInput(serializers.Serializer):
     product = serializers.IntegerField(min_value=1, allow_null=True, help_text=_("null unpins."))
 
 
+@extend_schema_field({"type": "integer", "minimum": settings.LIVE_OFFER_MIN_DURATION_S,
+                     "maximum": settings.LIVE_OFFER_MAX_DURATION_S})
+class OfferDurationField(IntegerField):
+    """The schema says the bounds the service holds an offer to (LIVE_OFFER_MIN/MAX_DURATION_S)."""
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
+class UnitsField(IntegerField):
+    """A count of units: at least one."""
+
+
 class OfferCreateInput(serializers.Serializer):
     product = serializers.IntegerField(min_value=1)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
-    quantity = IntegerField()
-    per_buyer_limit = IntegerField(required=False, allow_null=True)
-    duration_s = IntegerField()
+    quantity = UnitsField()
+    per_buyer_limit = UnitsField(required=False, allow_null=True)
+    duration_s = OfferDurationField(help_text=_("How long the offer runs, in seconds."))
 
 
 class MuteInput(serializers.Serializer):
