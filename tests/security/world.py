@@ -271,12 +271,12 @@ def build_world() -> World:
         _build_ledger(world)
     if has_model("payouts.Payout"):
         _build_payouts(world)
-    if has_model("ledger.CoopMember"):
-        _ledger_figures(world)
     if has_model("farming.Adoption"):
         _build_farming(world)
     if has_model("insights.InteractionEvent"):
         _build_insights(world)
+    if has_model("ledger.CoopMember"):  # last: every part of the world that moves money is built
+        _ledger_figures(world)
     return world
 
 
