@@ -38,3 +38,14 @@ class CountyFiguresApi(APIView):
         county = selectors.county_for_figures(user=request.user, county_id=county_id)
         first, last = _range(request)
         return Response(selectors.county_figures(county_id=county, first=first, last=last))
+
+
+class StreamFunnelApi(APIView):
+    """One stream's funnel, for its shop (another's or none: 404)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, stream_id: int):
+        stream = selectors.stream_for_figures(user=request.user, stream_id=stream_id)
+        return Response(selectors.stream_funnel(stream=stream))

@@ -10,11 +10,14 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.errors import NotFound
+from insights.models import InteractionEvent
+from livestream.models import ChatMessage, Stream
 from logistics.models import Shipment
 from merchants.models import Credential, Merchant
-from orders.models import MerchantOrder
+from orders.models import MerchantOrder, OrderLine
 
 from .models import MerchantDay, ProductDay
+from .rollups import SOLD
 
 TOTALS = ("orders", "repeat_orders", "units", "gmv", "delivered", "delivered_on_time", "disputes")
 
@@ -93,3 +96,31 @@ def county_figures(*, county_id: int, first: datetime.date, last: datetime.date)
                               "township_name": w["merchant__village__parent__name"], "parcels": w["n"]}
                              for w in waiting],
     }
+
+
+def stream_for_figures(*, user, stream_id: int) -> Stream:
+    stream = (Stream.objects.filter(pk=stream_id, merchant__user=user).select_related("pinned_product").first()
+              if user.is_authenticated else None)
+    if stream is None:
+        raise NotFound()
+    return stream
+
+
+def stream_funnel(*, stream: Stream) -> dict:
+    """Peak and unique viewers → chatters → orders → paid orders → GMV, and per product and flash
+    offer (five queries, each on the stream's own indexed rows)."""
+    viewers = (InteractionEvent.objects.filter(stream=stream, kind=InteractionEvent.Kind.STREAM_JOIN)
+               .values("user_id").distinct().count())
+    chatters = ChatMessage.objects.filter(stream=stream).values("user_id").distinct().count()
+    mos = MerchantOrder.objects.filter(order__stream=stream, merchant_id=stream.merchant_id)
+    counts = mos.aggregate(orders=Count("pk"), paid=Count("pk", filter=Q(order__paid_at__isnull=False, status__in=SOLD)),
+                           gmv=Sum("items_total", filter=Q(order__paid_at__isnull=False, status__in=SOLD)))
+    lines = (OrderLine.objects.filter(merchant_order__in=mos, merchant_order__status__in=SOLD,
+                                      merchant_order__order__paid_at__isnull=False)
+             .values("product_id", "title", "offer_id").annotate(units=Sum("quantity"), revenue=Sum("line_total"))
+             .order_by("-revenue", "product_id", "offer_id"))
+    return {"stream": stream.pk, "peak_viewers": stream.peak_viewers, "unique_signed_in_viewers": viewers,
+            "chatters": chatters, "orders": counts["orders"], "paid_orders": counts["paid"],
+            "gmv": counts["gmv"] or Decimal("0.00"), "pinned_product": stream.pinned_product_id,
+            "lines": [{"product": row["product_id"], "title": row["title"], "offer": row["offer_id"],
+                       "units": row["units"], "revenue": row["revenue"]} for row in lines]}
