@@ -49,3 +49,14 @@ class StreamFunnelApi(APIView):
     def get(self, request, stream_id: int):
         stream = selectors.stream_for_figures(user=request.user, stream_id=stream_id)
         return Response(selectors.stream_funnel(stream=stream))
+
+
+class DemandOutlookApi(APIView):
+    """Units a week each product may sell in the coming four weeks, with the method's past error."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, merchant_id: int):
+        merchant = selectors.merchant_for_figures(user=request.user, merchant_id=merchant_id)
+        return Response(selectors.demand_outlook(merchant=merchant))

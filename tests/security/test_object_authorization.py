@@ -264,6 +264,7 @@ TABLE: dict[str, Entry] = {
     # figures: a shop's own, a county's for its operators
     "merchant-figures": Entry(kwargs=lambda w: {"merchant_id": w.a.shop.pk}, ops={"GET": Op(a_merchant, 200)}),
     "stream-figures": Entry(kwargs=lambda w: {"stream_id": w.a.stream.pk}, ops={"GET": Op(a_merchant, 200)}),
+    "merchant-outlook": Entry(kwargs=lambda w: {"merchant_id": w.a.shop.pk}, ops={"GET": Op(a_merchant, 200)}),
     "county-figures": Entry(kwargs=lambda w: {"county_id": w.a.county.pk}, ops={"GET": Op(a_operator, 200)}),
     "ledger-statement": Entry(
         kwargs=lambda w: {"month": this_month()},
