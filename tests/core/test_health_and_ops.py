@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,8 @@ def test_seed_demo_twice_changes_nothing():
     assert Hub.objects.filter(region__county=shouguang, kind="county_centre").count() == 1
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    env = {
+def _production_env(**extra) -> dict:
+    return {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "marketplace.settings",
         "DEBUG": "0",
@@ -63,12 +64,51 @@ def test_check_deploy_is_clean_with_production_settings():
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "REDIS_URL": "redis://127.0.0.1:6379/13",
         "MEDIA_URL": "https://media.cunbo-files.example.cn/",
+        **extra,
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
+
+
+def _pem_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+def _check_deploy(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    merchant_key, _ = _pem_pair()
+    _, alipay_public = _pem_pair()
+    channels = {
+        "WECHATPAY_MCHID": "1900000109", "WECHATPAY_APPID": "wxd678efh567hg6787", "WECHATPAY_APIV3_KEY": "k" * 32,
+        "WECHATPAY_PRIVATE_KEY": merchant_key, "WECHATPAY_CERT_SERIAL": "5157F09EFDC096DE15EBE81A47057A72",
+        "WECHATPAY_NOTIFY_URL": "https://cunbo.example.cn/api/payments/webhook/wechatpay/",
+        "ALIPAY_APP_ID": "2021000000000001", "ALIPAY_SELLER_ID": "2088000000000001",
+        "ALIPAY_PRIVATE_KEY": merchant_key, "ALIPAY_PUBLIC_KEY": alipay_public,
+        "ALIPAY_NOTIFY_URL": "https://cunbo.example.cn/api/payments/webhook/alipay/",
+    }
+    result = _check_deploy(_production_env(**channels))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_names_each_payment_channel_left_without_keys():
+    result = _check_deploy(_production_env(WECHATPAY_MCHID="1900000109"))
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "payments.W001" in output and "WECHATPAY_APPID" in output and "WECHATPAY_MCHID" not in output
+    assert "payments.W002" in output and "ALIPAY_APP_ID" in output
+    assert "payments.W003" in output  # only the sandbox would take money
+    warnings = set(re.findall(r"^\?: \(([\w.]+)\)", output, re.M))
+    assert warnings == {"payments.W001", "payments.W002", "payments.W003"}, output
 
 
 def test_production_refuses_to_start_without_a_secret_key():
