@@ -6,6 +6,15 @@
 # the second installs only those wheels, hash-checked again, so the image runs what CI tested,
 # without compilers or pip's cache, as a user that owns only the paths it writes.
 
+# The pages' browser-side packages (htmx, hls.js), pinned with their hashes in package-lock.json,
+# copied where the app serves them itself (never a CDN): scripts/frontend.sh, as on a developer's machine.
+FROM node:20-bookworm-slim AS frontend
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY scripts/frontend.sh scripts/frontend.sh
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts --loglevel=error \
+    && mkdir -p pages/static/pages && bash scripts/frontend.sh
+
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -26,6 +35,7 @@ RUN pip install --no-index --find-links /wheels --require-hashes -r /tmp/require
     && rm -rf /wheels /tmp/requirements.lock
 WORKDIR /app
 COPY . .
+COPY --from=frontend /src/pages/static/pages/vendor pages/static/pages/vendor
 # collectstatic needs settings that import cleanly; these build-time values are not used at run time.
 RUN SECRET_KEY=build-only PAYMENT_WEBHOOK_SECRET=build-only python manage.py collectstatic --noinput \
     && mkdir -p /app/media \
