@@ -1,9 +1,9 @@
 # The Cunbo application image: the WSGI server (the API), the ASGI server (the sockets), the Celery
 # workers and beat; docker-compose.yml runs each from it with its own command.
 #
-# Two stages: the first builds wheels of exactly the versions pinned, with their hashes, in
-# requirements.lock (production's half of the locks; requirements-dev.lock adds the dev tools);
-# the second installs only those wheels, hash-checked again, so the image runs what CI tested,
+# Three stages: the pages' browser packages (npm); wheels of exactly the versions pinned, with their
+# hashes, in requirements.lock (production's half of the locks; requirements-dev.lock adds the dev
+# tools); the last installs only those wheels, hash-checked again, so the image runs what CI tested,
 # without compilers or pip's cache, as a user that owns only the paths it writes.
 
 # The pages' browser-side packages (htmx, hls.js), pinned with their hashes in package-lock.json,
