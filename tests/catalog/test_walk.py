@@ -58,7 +58,12 @@ def test_walk_from_application_to_trace_page(api_client, client_for, operator, v
 
     qr = api_client.get(batch["qr_url"])
     url = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.content)))[0].text
-    trace = api_client.get(url.replace("http://testserver", "")).json()
+    # The QR opens the trace page a shopper reads; the same record is the API's trace answer.
+    assert url == f"http://testserver/t/{batch['trace_code']}/"
+    page = api_client.get(url.replace("http://testserver", ""))
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert "寿光有机西红柿" in page.content.decode()
+    trace = api_client.get(f"/api/trace/{batch['trace_code']}/").json()
     assert trace["product"]["title"] == "寿光有机西红柿"
     assert trace["origin"]["county"]["id"] == county.pk
     assert trace["claims"][0]["credential"]["kind"] == "organic_cert"
