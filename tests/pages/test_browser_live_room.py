@@ -33,6 +33,11 @@ MEDIA_MISSING = media_tools_available()
 
 
 @pytest.mark.slow
+# Known defect, open in issue #19: both tests pass alone (2 passed in 45 s) but in the whole suite's run
+# of 2026-12-03 the rooms never reached "live" (an interaction with an earlier test, not yet found).
+# Not strict: they still run, and a pass is reported as one.
+@pytest.mark.xfail(reason="order-dependent in the full suite: the room does not reach live (issue #19)",
+                   strict=False)
 class LiveRoomInTheBrowser(ChannelsLiveServerTestCase):
     serve_static = True
 
